@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { LeaseStore } from '../shared/lease/lease-store.ts';
+import { createLogger, createStepHandler, environmentDependencies, type StepDependencies } from '../shared/step-handler.ts';
+import { settingsSchema } from '../shared/workflow-state.ts';
+import { acquireLease, type AcquireOutput } from './acquire.ts';
+
+export const acquireLockEventSchema = z.object({ settings: settingsSchema });
+
+/** Takes the lease with one conditional UPDATE and decides from the row read back. */
+export function createAcquireLockHandler(dependencies: StepDependencies) {
+  const { logger } = dependencies;
+  return createStepHandler({
+    logger,
+    schema: acquireLockEventSchema,
+    handle: async (event): Promise<AcquireOutput> => {
+      const { settings } = event;
+      logger.appendKeys({ job: settings.job, owner: settings.owner, executionArn: settings.owner });
+      const store = new LeaseStore(dependencies.resources().executor, settings.table);
+      return acquireLease(settings, store, logger);
+    },
+  });
+}
+
+export const handler = createAcquireLockHandler(environmentDependencies(createLogger()));

@@ -1,0 +1,43 @@
+/**
+ * Parsing of DATETIME text returned by MySQL, MariaDB and the RDS Data API. Every stored time is
+ * UTC (written by UTC_TIMESTAMP(6)), and the text carries no zone, so it is read as UTC whatever
+ * the process time zone is. The Data API drops trailing zeros of the fraction, so any count of
+ * fractional digits from 0 to 6 is accepted.
+ */
+
+const DATABASE_DATETIME = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?$/;
+
+export interface DatabaseInstant {
+  /** ISO 8601 in UTC with microseconds, such as `2026-12-04T10:30:00.000000Z`. */
+  readonly iso: string;
+  /** Milliseconds since the Unix epoch; microseconds are truncated. */
+  readonly epochMilliseconds: number;
+}
+
+/** Parses `YYYY-MM-DD HH:MM:SS[.f{1,6}]` as UTC. Throws RangeError for any other text. */
+export function parseDatabaseDatetime(text: string): DatabaseInstant {
+  const match = DATABASE_DATETIME.exec(text);
+  if (match === null) {
+    throw new RangeError(`Unexpected DATETIME text "${text}"; expected YYYY-MM-DD HH:MM:SS with up to 6 fractional digits`);
+  }
+  const [, year, month, day, hour, minute, second, fraction = ''] = match as unknown as string[];
+  const micros = fraction.padEnd(6, '0');
+  const epochMilliseconds = Date.UTC(
+    Number(year),
+    Number(month) - 1,
+    Number(day),
+    Number(hour),
+    Number(minute),
+    Number(second),
+    Number(micros.slice(0, 3)),
+  );
+  if (Number.isNaN(epochMilliseconds) || new Date(epochMilliseconds).getUTCDate() !== Number(day)) {
+    throw new RangeError(`DATETIME text "${text}" is not a calendar date`);
+  }
+  return { iso: `${year}-${month}-${day}T${hour}:${minute}:${second}.${micros}Z`, epochMilliseconds };
+}
+
+/** Parses a nullable DATETIME column to its ISO text. */
+export function databaseIsoOrNull(text: string | null): string | null {
+  return text === null ? null : parseDatabaseDatetime(text).iso;
+}

@@ -1,0 +1,144 @@
+import mysql from 'mysql2/promise';
+import type { Pool, PoolConnection, Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import { ConfigurationError, LockStoreError, LockStoreUnavailableError } from '../errors.ts';
+import type { SqlExecutor, SqlParameters, SqlResult, SqlRow, SqlValue } from './sql-executor.ts';
+
+/** mysql2 and server error codes that mean the connection, not the statement, failed. */
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EPIPE',
+  'ENOENT', // a Unix socket path that does not exist (yet)
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+  'ER_LOCK_WAIT_TIMEOUT',
+  'ER_LOCK_DEADLOCK',
+]);
+
+/** Default size of the connection pool, per process. A Lambda function runs one request at a time. */
+export const DEFAULT_CONNECTION_LIMIT = 2;
+
+type Queryable = Pool | PoolConnection | Connection;
+
+/** Executes SQL over a direct MySQL or MariaDB connection (mysql2). */
+export class MysqlExecutor implements SqlExecutor {
+  readonly #queryable: Queryable;
+  readonly #close: () => Promise<void>;
+
+  constructor(queryable: Queryable, close: () => Promise<void>) {
+    this.#queryable = queryable;
+    this.#close = close;
+  }
+
+  async execute(sql: string, parameters: SqlParameters = {}): Promise<SqlResult> {
+    let result: unknown;
+    try {
+      [result] = await this.#queryable.query({ sql, values: parameters, namedPlaceholders: true });
+    } catch (error) {
+      throw classifyMysqlError(error);
+    }
+
+    if (Array.isArray(result)) {
+      return { rows: (result as RowDataPacket[]).map(toSqlRow), updateCount: 0 };
+    }
+    return { rows: [], updateCount: (result as ResultSetHeader).affectedRows };
+  }
+
+  close(): Promise<void> {
+    return this.#close();
+  }
+}
+
+/** Connection options that make every backend return the same plain values. */
+const CONNECTION_OPTIONS = {
+  // DATETIME(6) as text: no conversion through the process time zone, no loss of microseconds.
+  dateStrings: true,
+  supportBigNumbers: true,
+  bigNumberStrings: false,
+  namedPlaceholders: true,
+  timezone: 'Z',
+} as const;
+
+/** Creates a pooled executor from a `mysql://user:password@host:port/database` URL. */
+export function createMysqlExecutor(databaseUrl: string, connectionLimit = DEFAULT_CONNECTION_LIMIT): MysqlExecutor {
+  const pool = mysql.createPool({ ...parseDatabaseUrl(databaseUrl), ...CONNECTION_OPTIONS, connectionLimit });
+  return new MysqlExecutor(pool, () => pool.end());
+}
+
+/** Creates an executor on one dedicated connection, for callers that need session settings to persist. */
+export async function connectMysqlExecutor(databaseUrl: string): Promise<MysqlExecutor> {
+  let connection: Connection;
+  try {
+    connection = await mysql.createConnection({ ...parseDatabaseUrl(databaseUrl), ...CONNECTION_OPTIONS });
+  } catch (error) {
+    throw classifyMysqlError(error);
+  }
+  return new MysqlExecutor(connection, () => connection.end());
+}
+
+/**
+ * Parses a MySQL URL. A `socket` query parameter selects a Unix socket, for local servers.
+ * Throws ConfigurationError that names the URL with its password masked.
+ */
+export function parseDatabaseUrl(databaseUrl: string): mysql.ConnectionOptions {
+  let url: URL;
+  try {
+    url = new URL(databaseUrl);
+  } catch {
+    throw new ConfigurationError('database URL', `"${maskDatabaseUrl(databaseUrl)}" is not a URL; expected mysql://user:password@host:3306/database`);
+  }
+  if (url.protocol !== 'mysql:' && url.protocol !== 'mariadb:') {
+    throw new ConfigurationError('database URL', `scheme "${url.protocol}" is not supported; use mysql://user:password@host:3306/database`);
+  }
+  const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  if (database === '') {
+    throw new ConfigurationError('database URL', `"${maskDatabaseUrl(databaseUrl)}" names no database; add it as the path, for example mysql://user@host/whmcs`);
+  }
+  const socketPath = url.searchParams.get('socket');
+  return {
+    user: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+    database,
+    ...(socketPath ? { socketPath } : { host: url.hostname, port: url.port ? Number(url.port) : 3306 }),
+  };
+}
+
+/** Returns the URL with its password replaced by `***`, safe for logs and messages. */
+export function maskDatabaseUrl(databaseUrl: string): string {
+  return databaseUrl.replace(/^([a-z]+:\/\/[^:/@]*:)[^@]*@/i, '$1***@');
+}
+
+function toSqlRow(row: RowDataPacket): SqlRow {
+  const values: Record<string, SqlValue> = {};
+  for (const [column, value] of Object.entries(row)) {
+    values[column] = toSqlValue(column, value);
+  }
+  return values;
+}
+
+function toSqlValue(column: string, value: unknown): SqlValue {
+  if (value === null || typeof value === 'string' || typeof value === 'number') {
+    return value;
+  }
+  if (typeof value === 'bigint') {
+    return Number(value);
+  }
+  if (Buffer.isBuffer(value)) {
+    return value.toString('utf8');
+  }
+  throw new LockStoreError(`Column ${column} returned an unsupported value of type ${typeof value}`);
+}
+
+function classifyMysqlError(error: unknown): Error {
+  const code = (error as { code?: unknown }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) {
+    return new LockStoreUnavailableError('LockStoreConnectionError', `${code}: ${message}`, { cause: error });
+  }
+  const where = typeof code === 'string' ? ` (${code})` : '';
+  return new LockStoreError(`SQL statement failed${where}: ${message}`, { cause: error });
+}
