@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+/**
+ * The cronlock command. Run it on Node.js 24 or later: bin/cronlock picks the project's own
+ * Node.js (the `node` devDependency) when the one on PATH is older.
+ */
+import { Command, CommanderError } from 'commander';
+import { CronlockError } from '../functions/shared/errors.ts';
+import { registerDemoCommand } from './demo-command.ts';
+import { CliError, EXIT_CODES } from './exit-codes.ts';
+import { registerLocalCommands } from './local-command.ts';
+import { writeNote } from './output.ts';
+
+export function createProgram(): Command {
+  const program = new Command('cronlock')
+    .description('Run the WHMCS cron at most once at a time: the Step Functions workflow, locally and in AWS')
+    .showHelpAfterError()
+    .exitOverride();
+  registerLocalCommands(program);
+  registerDemoCommand(program);
+  return program;
+}
+
+try {
+  await createProgram().parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode === 0 ? EXIT_CODES.success : EXIT_CODES.usage;
+  } else if (error instanceof CliError) {
+    writeNote(`cronlock: ${error.message}`);
+    process.exitCode = error.exitCode;
+  } else if (error instanceof CronlockError) {
+    writeNote(`cronlock: ${error.name}: ${error.message}`);
+    process.exitCode = EXIT_CODES.usage;
+  } else {
+    throw error;
+  }
+}
