@@ -8,7 +8,7 @@ let redirected = false;
 
 export function reserveStdoutForResult(): void {
   if (!redirected) {
-    process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+    process.stdout.write = process.stderr.write.bind(process.stderr);
     redirected = true;
   }
 }

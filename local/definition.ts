@@ -26,7 +26,7 @@ export interface LoadedDefinition {
 }
 
 /**
- * Where an ECS state's timeout comes from. Step Functions reads TimeoutSecondsPath from the state
+ * The source of an ECS state's timeout. Step Functions reads TimeoutSecondsPath from the state
  * input, but aws-local-stepfunctions (3.0) reads it from the effective input after Parameters,
  * where the path points nowhere. So the runner gives the engine a timeout too long to matter instead and
  * the ECS stand-in enforces the real one, read from the container variable that the definition
@@ -97,11 +97,14 @@ function moveTimeoutToStandIn(stateName: string, state: StateDefinition): string
   if (timeoutPath === undefined) {
     return null;
   }
+  if (typeof timeoutPath !== 'string') {
+    throw new Error(`State ${stateName} has a TimeoutSecondsPath that is not a string`);
+  }
   const parameters = state['Parameters'] as { Overrides?: { ContainerOverrides?: { Environment?: Record<string, unknown>[] }[] } } | undefined;
   const variables = parameters?.Overrides?.ContainerOverrides?.flatMap((override) => override.Environment ?? []) ?? [];
-  const carrier = variables.find((variable) => variable['Value.$'] === `States.Format('{}', ${String(timeoutPath)})`);
+  const carrier = variables.find((variable) => variable['Value.$'] === `States.Format('{}', ${timeoutPath})`);
   if (carrier === undefined || typeof carrier['Name'] !== 'string') {
-    throw new Error(`State ${stateName} has TimeoutSecondsPath ${String(timeoutPath)} but no container variable with Value.$ States.Format('{}', ${String(timeoutPath)}), which the local runner needs to enforce the timeout`);
+    throw new Error(`State ${stateName} has TimeoutSecondsPath ${timeoutPath} but no container variable with Value.$ States.Format('{}', ${timeoutPath}), which the local runner needs to enforce the timeout`);
   }
   delete state['TimeoutSecondsPath'];
   state['TimeoutSeconds'] = ENGINE_TIMEOUT_SECONDS;

@@ -9,6 +9,7 @@ import type { SqlExecutor } from '../functions/shared/store/sql-executor.ts';
 export const LOCAL_EXECUTIONS_TABLE = 'cronlock_local_executions';
 
 /** Execution names as Step Functions allows them: 1 to 80 characters, none of these. */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what it rejects
 const EXECUTION_NAME_PATTERN = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/u;
 
 export async function registerExecutionName(executor: SqlExecutor, executionName: string): Promise<void> {

@@ -21,11 +21,11 @@ export function createResolveSettingsHandler(dependencies: ResolveSettingsDepend
   return createStepHandler({
     logger,
     schema: resolveSettingsEventSchema,
-    handle: async (event): Promise<{ settings: Settings }> => {
+    handle: (event): Promise<{ settings: Settings }> => {
       logger.appendKeys({ executionArn: event.execution.id });
       const settings = resolveSettings(event.input, event.execution, dependencies.config());
       logger.info('Settings resolved', { job: settings.job, holdSeconds: settings.holdSeconds, minHoldSeconds: settings.minHoldSeconds });
-      return { settings };
+      return Promise.resolve({ settings });
     },
   });
 }

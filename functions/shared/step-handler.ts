@@ -59,13 +59,13 @@ export function createStepHandler<Schema extends z.ZodType, Result>(options: {
     .use(parser({ schema: options.schema }))
     .use({
       onError: (request) => {
-        const { error } = request;
+        const error: unknown = request.error;
         try {
-          logger.error('Step failed', { errorName: error?.name, errorMessage: errorMessage(error) });
+          logger.error('Step failed', { errorName: error instanceof Error ? error.name : typeof error, errorMessage: errorMessage(error) });
         } catch {
           // A failing log call must not replace the step's own error.
         }
       },
     })
-    .handler((event, context) => options.handle(event, context));
+    .handler((event: z.infer<Schema>, context: Context) => options.handle(event, context));
 }

@@ -1,8 +1,8 @@
 /**
  * The SQL of the lease, built from named parts. Every time in these statements is
- * UTC_TIMESTAMP(6), evaluated by the database once per statement: no statement carries a time
- * computed by the caller, whose clock may be wrong, and NOW() is avoided because it depends on the
- * session time zone, which Data API calls do not share.
+ * UTC_TIMESTAMP(6), which the database evaluates once per statement. No statement carries a time
+ * computed by the caller, because the caller's clock may be wrong. NOW() is not used because it
+ * depends on the session time zone, and Data API calls do not share a session.
  *
  * Timeline of one row (T = UTC_TIMESTAMP(6) of the statement that runs at that moment):
  *
@@ -27,9 +27,9 @@ export const LOCK_NAME_MAX_LENGTH = 64;
 export const DATABASE_NOW = 'UTC_TIMESTAMP(6)';
 
 /**
- * The boundary rule, written once: a lease is free at instant `now` when it was never taken or
- * when `lock_until <= now`. So a lease with lock_until 10:30:00.000000 is still held at
- * 10:29:59.999999 and free at 10:30:00.000000. `now` is an SQL expression.
+ * Builds the boundary rule, written once: a lease is free at instant `now` (an SQL expression)
+ * when it was never taken or when `lock_until <= now`. So a lease with lock_until
+ * 10:30:00.000000 is still taken at 10:29:59.999999 and free at 10:30:00.000000.
  */
 export function leaseFreeCondition(now: string): string {
   return `(lock_until IS NULL OR lock_until <= ${now})`;
@@ -52,10 +52,10 @@ export function insertRowSql(table: string): string {
 }
 
 /**
- * Takes a free lease in one statement. The owner clause of the contract ("or the owner is this
- * same execution") is decided by the read-back instead: a retried acquire whose first attempt
- * committed matches nothing here, changes nothing, and the read-back then finds the execution
- * holding the lease with its original fencing token and lease end.
+ * Takes a free lease in one statement. The case "the owner is this same execution" is decided by
+ * the read-back, not here. So a retried acquire whose first attempt committed matches nothing and
+ * changes nothing, and the read-back then finds the execution holding the lease with its original
+ * fencing token and lease end.
  */
 export function acquireSql(table: string): string {
   return `UPDATE \`${table}\`
