@@ -29,13 +29,20 @@ export interface ThrowawayMariadb {
   stop(): Promise<void>;
 }
 
+export interface ThrowawayMariadbOptions {
+  /** Paths tried for `mariadbd`, first found wins. */
+  readonly serverCandidates?: readonly string[];
+  /** Paths tried for `mariadb-install-db`, first found wins. */
+  readonly installDbCandidates?: readonly string[];
+}
+
 /**
  * Starts a private MariaDB server in a new temporary directory, listening only on a Unix socket
  * in that directory, and creates the database `cronlock`.
  */
-export async function startThrowawayMariadb(): Promise<ThrowawayMariadb> {
-  const server = findProgram(SERVER_CANDIDATES);
-  const installDb = findProgram(INSTALL_DB_CANDIDATES);
+export async function startThrowawayMariadb(options: ThrowawayMariadbOptions = {}): Promise<ThrowawayMariadb> {
+  const server = findProgram(options.serverCandidates ?? SERVER_CANDIDATES);
+  const installDb = findProgram(options.installDbCandidates ?? INSTALL_DB_CANDIDATES);
   if (server === undefined || installDb === undefined) {
     throw new Error(MARIADB_MISSING_MESSAGE);
   }
@@ -56,7 +63,9 @@ export async function startThrowawayMariadb(): Promise<ThrowawayMariadb> {
     ]);
   } catch (error) {
     await rm(directory, { recursive: true, force: true });
-    throw new Error(`mariadb-install-db failed in ${dataDirectory}: ${(error as Error).message}`, { cause: error });
+    const output = error as { stdout?: string; stderr?: string };
+    const details = `${output.stderr ?? ''}\n${output.stdout ?? ''}`.trim().split('\n').slice(-15).join('\n');
+    throw new Error(`mariadb-install-db failed in ${dataDirectory}: ${(error as Error).message}\n${details}`, { cause: error });
   }
 
   const child = spawn(server, [
