@@ -22,19 +22,20 @@ export function parseDatabaseDatetime(text: string): DatabaseInstant {
   }
   const [, year, month, day, hour, minute, second, fraction = ''] = match as unknown as string[];
   const micros = fraction.padEnd(6, '0');
-  const epochMilliseconds = Date.UTC(
-    Number(year),
-    Number(month) - 1,
-    Number(day),
-    Number(hour),
-    Number(minute),
-    Number(second),
-    Number(micros.slice(0, 3)),
-  );
-  if (Number.isNaN(epochMilliseconds) || new Date(epochMilliseconds).getUTCDate() !== Number(day)) {
-    throw new RangeError(`DATETIME text "${text}" is not a calendar date`);
+  const parts = [Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute), Number(second)] as const;
+
+  // Date.UTC maps years 0 to 99 to 1900 to 1999, so the year is set on its own.
+  const date = new Date(0);
+  date.setUTCFullYear(parts[0], parts[1], parts[2]);
+  date.setUTCHours(parts[3], parts[4], parts[5], Number(micros.slice(0, 3)));
+
+  // Date rolls out-of-range fields over (month 13, minute 60, 30 February), so a field that
+  // changed on the way means the text was no calendar time.
+  const roundTrip = [date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate(), date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds()];
+  if (roundTrip.some((value, index) => value !== parts[index])) {
+    throw new RangeError(`DATETIME text "${text}" is not a calendar date and time`);
   }
-  return { iso: `${year}-${month}-${day}T${hour}:${minute}:${second}.${micros}Z`, epochMilliseconds };
+  return { iso: `${year}-${month}-${day}T${hour}:${minute}:${second}.${micros}Z`, epochMilliseconds: date.getTime() };
 }
 
 /** Parses a nullable DATETIME column to its ISO text. */

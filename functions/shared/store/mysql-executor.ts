@@ -89,7 +89,7 @@ export function parseDatabaseUrl(databaseUrl: string): mysql.ConnectionOptions {
   try {
     url = new URL(databaseUrl);
   } catch {
-    throw new ConfigurationError('database URL', `"${maskDatabaseUrl(databaseUrl)}" is not a URL; expected mysql://user:password@host:3306/database`);
+    throw new ConfigurationError('database URL', 'the value is not a URL (not shown, as it may contain a password); expected mysql://user:password@host:3306/database');
   }
   if (url.protocol !== 'mysql:' && url.protocol !== 'mariadb:') {
     throw new ConfigurationError('database URL', `scheme "${url.protocol}" is not supported; use mysql://user:password@host:3306/database`);
@@ -107,9 +107,21 @@ export function parseDatabaseUrl(databaseUrl: string): mysql.ConnectionOptions {
   };
 }
 
-/** Returns the URL with its password replaced by `***`, safe for logs and messages. */
+/**
+ * Returns the URL with its password replaced by `***`, safe for logs and messages. A value that
+ * does not parse as a URL is not shown at all, because its password cannot be located.
+ */
 export function maskDatabaseUrl(databaseUrl: string): string {
-  return databaseUrl.replace(/^([a-z]+:\/\/[^:/@]*:)[^@]*@/i, '$1***@');
+  let url: URL;
+  try {
+    url = new URL(databaseUrl);
+  } catch {
+    return '(a value that is not a URL)';
+  }
+  if (url.password !== '') {
+    url.password = '***';
+  }
+  return url.toString();
 }
 
 function toSqlRow(row: RowDataPacket): SqlRow {
