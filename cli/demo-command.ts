@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { createMysqlExecutor } from '../functions/shared/store/mysql-executor.ts';
 import { DEFAULT_TABLE_NAME } from '../functions/shared/lease/lease-sql.ts';
 import { runDemo } from '../local/demo.ts';
-import { EXIT_CODES } from './exit-codes.ts';
+import { CliError, EXIT_CODES } from './exit-codes.ts';
 import { withLocalDatabase } from './local-database.ts';
+import { withLocalLockStore } from './local-lock-store.ts';
 import { reserveStdoutForResult, writeResult } from './output.ts';
 
 /** Adds `cronlock demo`. */
@@ -13,23 +13,22 @@ export function registerDemoCommand(program: Command): void {
     .description('show duplicate invoices from overlapping crons, then the same cron run under cronlock')
     .option('--database-url <url>', 'MySQL or MariaDB to use (its demo_* tables are replaced); default: a throwaway MariaDB')
     .option('--table <name>', 'lock table name', DEFAULT_TABLE_NAME)
+    .option('--data-api', 'reach the lock table through the RDS Data API client and a local Data API endpoint, as in AWS')
     .option('--work-seconds <seconds>', 'how long each demo cron works before writing invoices', '3')
-    .action(async (options: { databaseUrl?: string; table: string; workSeconds: string }) => {
+    .action(async (options: { databaseUrl?: string; table: string; workSeconds: string; dataApi?: boolean }) => {
       reserveStdoutForResult();
-      const result = await withLocalDatabase(options.databaseUrl, async (databaseUrl) => {
-        const executor = createMysqlExecutor(databaseUrl);
-        try {
-          return await runDemo({
-            executor,
-            databaseUrl,
-            table: options.table,
-            print: writeResult,
-            workMilliseconds: Number(options.workSeconds) * 1000,
-          });
-        } finally {
-          await executor.close();
-        }
-      });
+      const workSeconds = Number(options.workSeconds);
+      if (!Number.isFinite(workSeconds) || workSeconds < 0 || workSeconds > 600) {
+        throw new CliError(`--work-seconds must be a number from 0 to 600, got "${options.workSeconds}"`);
+      }
+      const result = await withLocalDatabase(options.databaseUrl, (databaseUrl) =>
+        withLocalLockStore(databaseUrl, options.dataApi === true, (executor) => runDemo({
+          executor,
+          databaseUrl,
+          table: options.table,
+          print: writeResult,
+          workMilliseconds: workSeconds * 1000,
+        })));
       const ran = result.executions.filter((execution) => (execution.output as { summary?: { outcome?: string } } | null)?.summary?.outcome === 'ran');
       writeResult('');
       writeResult(`Result: ${ran.length} of ${result.executions.length} executions ran the cron; ${result.withLock.duplicates} duplicate invoices with cronlock, ${result.withoutLock.duplicates} without.`);

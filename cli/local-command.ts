@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import { createLogger } from '../functions/shared/step-handler.ts';
-import { createMysqlExecutor } from '../functions/shared/store/mysql-executor.ts';
 import { DEFAULT_TABLE_NAME } from '../functions/shared/lease/lease-sql.ts';
 import { LocalEcs } from '../local/ecs-stand-in.ts';
 import { localRuntimeConfig } from '../local/local-config.ts';
 import { enteredStates, startLocalExecution, type LocalRunResult } from '../local/runner.ts';
+import type { SqlExecutor } from '../functions/shared/store/sql-executor.ts';
 import { CliError, EXIT_CODES } from './exit-codes.ts';
 import { withLocalDatabase } from './local-database.ts';
+import { withLocalLockStore } from './local-lock-store.ts';
 import { reserveStdoutForResult, writeNote, writeResult } from './output.ts';
 
 interface LocalRunOptions {
@@ -17,6 +18,7 @@ interface LocalRunOptions {
   readonly taskCommand?: string;
   readonly json?: boolean;
   readonly logLevel: string;
+  readonly dataApi?: boolean;
 }
 
 /** Adds `cronlock local run`. */
@@ -30,6 +32,7 @@ export function registerLocalCommands(program: Command): void {
     .option('--table <name>', 'lock table name', DEFAULT_TABLE_NAME)
     .option('--name <name>', 'execution name, as in StartExecution; each name runs once per database')
     .option('--task-command <command>', "shell command run in place of the job's ECS task")
+    .option('--data-api', 'reach the lock table through the RDS Data API client and a local Data API endpoint, as in AWS')
     .option('--json', 'print the result as JSON on stdout; logs go to stderr')
     .option('--log-level <level>', 'Lambda log level: DEBUG, INFO, WARN, ERROR or SILENT', 'WARN')
     .action(async (options: LocalRunOptions) => {
@@ -40,44 +43,42 @@ export function registerLocalCommands(program: Command): void {
 async function runLocalCommand(options: LocalRunOptions): Promise<number> {
   const input = parseInput(options.input);
   reserveStdoutForResult();
-  const result = await withLocalDatabase(options.databaseUrl, async (databaseUrl) => {
-    const executor = createMysqlExecutor(databaseUrl);
-    try {
-      const config = localRuntimeConfig({ table: options.table });
-      const ecs = new LocalEcs({
-        taskCommand: options.taskCommand,
-        stopGraceSeconds: config.task.stopGraceSeconds,
-        onOutput: (line) => writeNote(`[task ${line.container}] ${line.line}`),
-      });
-      const execution = await startLocalExecution({
-        input,
-        executionName: options.name,
-        executor,
-        config,
-        ecs,
-        logger: createLogger(options.logLevel.toUpperCase()),
-        onEvent: options.json ? undefined : (event) => {
-          if (event.type === 'StateEntered' && event.state) {
-            writeNote(`-> ${event.state.name}`);
-          } else if (event.type === 'StateRetried' && event.state) {
-            writeNote(`   retrying ${event.state.name} (attempt ${(event.retry?.attempt ?? 0) + 1})`);
-          }
-        },
-      });
-      const abort = () => execution.abort();
-      process.once('SIGINT', abort);
-      try {
-        return await execution.result;
-      } finally {
-        process.off('SIGINT', abort);
-      }
-    } finally {
-      await executor.close();
-    }
-  });
+  const result = await withLocalDatabase(options.databaseUrl, (databaseUrl) =>
+    withLocalLockStore(databaseUrl, options.dataApi === true, (executor) => runExecution(executor, input, options)));
 
   printResult(result, options.json === true);
   return result.status === 'SUCCEEDED' ? EXIT_CODES.success : EXIT_CODES.failure;
+}
+
+async function runExecution(executor: SqlExecutor, input: unknown, options: LocalRunOptions): Promise<LocalRunResult> {
+  const config = localRuntimeConfig({ table: options.table });
+  const ecs = new LocalEcs({
+    taskCommand: options.taskCommand,
+    stopGraceSeconds: config.task.stopGraceSeconds,
+    onOutput: (line) => writeNote(`[task ${line.container}] ${line.line}`),
+  });
+  const execution = await startLocalExecution({
+    input,
+    executionName: options.name,
+    executor,
+    config,
+    ecs,
+    logger: createLogger(options.logLevel.toUpperCase()),
+    onEvent: options.json ? undefined : (event) => {
+      if (event.type === 'StateEntered' && event.state) {
+        writeNote(`-> ${event.state.name}`);
+      } else if (event.type === 'StateRetried' && event.state) {
+        writeNote(`   retrying ${event.state.name} (attempt ${(event.retry?.attempt ?? 0) + 1})`);
+      }
+    },
+  });
+  const abort = () => execution.abort();
+  process.once('SIGINT', abort);
+  try {
+    return await execution.result;
+  } finally {
+    process.off('SIGINT', abort);
+  }
 }
 
 function parseInput(text: string): unknown {

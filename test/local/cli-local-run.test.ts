@@ -49,6 +49,14 @@ describe('cronlock local run', () => {
     expect(result.stderr).toContain('from-the-task');
   });
 
+  it('runs through the Data API endpoint', async () => {
+    const result = await cronlock(['local', 'run', '--database-url', databaseUrl, '--data-api', '--task-command', 'true', '--json', '--input', '{"minHoldSeconds": 0}']);
+
+    expect(result.exitCode).toBe(0);
+    expect((JSON.parse(result.stdout) as RunOutput).output?.summary.outcome).toBe('ran');
+    expect(result.stderr).toContain('local Data API endpoint http://127.0.0.1:');
+  });
+
   it('exits 1 when the cron fails', async () => {
     const result = await cronlock(['local', 'run', '--database-url', databaseUrl, '--task-command', 'exit 7', '--json', '--input', '{"minHoldSeconds": 0}']);
 
