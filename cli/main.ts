@@ -5,6 +5,11 @@
  */
 import { Command, CommanderError } from 'commander';
 import { CronlockError } from '../functions/shared/errors.ts';
+import { registerGraphCommand } from './commands/graph.ts';
+import { registerHistoryCommand } from './commands/history.ts';
+import { registerReleaseCommand } from './commands/release.ts';
+import { registerRunCommand } from './commands/run.ts';
+import { registerStatusCommand } from './commands/status.ts';
 import { registerDemoCommand } from './demo-command.ts';
 import { CliError, EXIT_CODES } from './exit-codes.ts';
 import { registerLocalCommands } from './local-command.ts';
@@ -17,6 +22,11 @@ export function createProgram(): Command {
     .exitOverride();
   registerLocalCommands(program);
   registerDemoCommand(program);
+  registerStatusCommand(program);
+  registerReleaseCommand(program);
+  registerRunCommand(program);
+  registerHistoryCommand(program);
+  registerGraphCommand(program);
   return program;
 }
 

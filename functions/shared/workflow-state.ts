@@ -49,26 +49,46 @@ export const containerSummarySchema = z.object({
   reason: z.string().nullable(),
 });
 
-/** The one object every execution output carries, for reading in the console. */
+/**
+ * The one object every execution output carries, for reading in the console. A failed execution
+ * carries it as JSON in its cause. All times are ISO 8601 UTC: lease times come from the
+ * database clock, task times from ECS.
+ */
 export const summarySchema = z.object({
   outcome: z.enum(OUTCOMES),
+  /** One or two sentences for the operator: what happened and what became of the lease. */
+  message: z.string(),
   job: z.string(),
+  /** This execution's ARN, the owner it acquires with. */
   owner: z.string(),
+  /** The execution holding the lock: this one after an acquire, the other one on a skip. */
   holder: z.string().nullable(),
+  /** The holder's fencing token: this execution's on an acquire, the other holder's on a skip. */
   fencingToken: z.number().int().nonnegative().nullable(),
+  /** Start of the holder's lease. */
   lockedAt: z.string().nullable(),
+  /** End of the holder's lease; on a skip, the earliest time the lock can be taken again. */
   lockUntil: z.string().nullable(),
   holdSeconds: z.number().int(),
   minHoldSeconds: z.number().int(),
-  message: z.string(),
   /** Error name for a failed outcome, used as the execution's error. */
   error: z.string().nullable(),
   cronStarted: z.boolean(),
+  /** Exit code of the job's own container; sidecars are listed in `containers`. */
   cronExitCode: z.number().int().nullable(),
   taskArn: z.string().nullable(),
+  taskStartedAt: z.string().nullable(),
+  taskStoppedAt: z.string().nullable(),
+  /** Seconds from taskStartedAt to taskStoppedAt, as ECS reported them. */
+  cronDurationSeconds: z.number().nonnegative().nullable(),
   stopCode: z.string().nullable(),
   stoppedReason: z.string().nullable(),
   containers: z.array(containerSummarySchema),
+  /** CloudWatch Logs group and stream of the job's container (awslogs), null when not configured. */
+  logGroup: z.string().nullable(),
+  logStream: z.string().nullable(),
+  /** CloudWatch console link to logStream. */
+  logUrl: z.string().nullable(),
   releaseStatus: z.enum(['released', 'already-released', 'lost']).nullable(),
   /** For a failed outcome: this summary as JSON, for the Fail state's CausePath. */
   cause: z.string().nullable(),
