@@ -1,19 +1,36 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { EcsTaskApi } from '../shared/ecs/ecs-api.ts';
+import type { JobTask } from '../shared/ecs/job-tasks.ts';
+import { LockStoreError } from '../shared/errors.ts';
 import type { LeaseRow, LeaseStore } from '../shared/lease/lease-store.ts';
 import { emptySummary } from '../shared/summary.ts';
 import type { LeaseState, SettingsState, Summary } from '../shared/workflow-state.ts';
+import { describeRunningTask, describeRunningTaskSkip, findRunningJobTasks, type RunningTask } from './running-task-guard.ts';
 
 export interface AcquireOutput {
   readonly settings: SettingsState;
   readonly lease: LeaseState;
   readonly summary: Summary;
+  /** A task of the job that had not stopped, which made this execution skip; null otherwise. */
+  readonly runningTask: RunningTask | null;
 }
 
 /**
  * Takes the job's lease for this execution, or reports who holds it. A busy lock is a normal
  * result (`acquired: false`), which the workflow ends as a successful skip.
+ *
+ * Before the UPDATE it lists the job's tasks that have not stopped (ListTasks, DescribeTasks).
+ * Such a task means a cron is running, whatever the lease row contains, because an execution that
+ * crashed or could not stop its task leaves one behind once its lease ends. Then the execution
+ * skips without touching the lease. `ecs` null leaves this check out, for lease tests that have
+ * no ECS; the Lambda handler and the local runner always pass one.
  */
-export async function acquireLease(settings: SettingsState, store: LeaseStore, logger: Logger): Promise<AcquireOutput> {
+export async function acquireLease(settings: SettingsState, store: LeaseStore, logger: Logger, ecs: EcsTaskApi | null = null): Promise<AcquireOutput> {
+  const runningTasks = ecs === null ? [] : await findRunningJobTasks(ecs, settings);
+  if (runningTasks.length > 0) {
+    return skipForRunningTask(settings, store, logger, runningTasks);
+  }
+
   const { acquired, lease } = await store.acquire({
     lockName: settings.job,
     owner: settings.owner,
@@ -42,7 +59,50 @@ export async function acquireLease(settings: SettingsState, store: LeaseStore, l
   } else {
     logger.info('Lease busy, skipping', leaseKeys(settings, lease));
   }
-  return { settings, lease: leaseState, summary: describeAcquire(settings, leaseState) };
+  return { settings, lease: leaseState, summary: describeAcquire(settings, leaseState), runningTask: null };
+}
+
+async function skipForRunningTask(settings: SettingsState, store: LeaseStore, logger: Logger, running: readonly JobTask[]): Promise<AcquireOutput> {
+  const lease = await store.read(settings.job, settings.owner);
+  if (lease === null) {
+    throw new LockStoreError(`Lock row "${settings.job}" is missing from table ${store.table}; InsertLockRow must run before AcquireLock`);
+  }
+  const runningTask = describeRunningTask(running, lease);
+  const leaseState: LeaseState = {
+    acquired: false,
+    holder: lease.owner,
+    fencingToken: lease.fencingToken,
+    lockedAt: lease.lockedAt,
+    lockUntil: lease.lockUntil,
+    releasedAt: lease.releasedAt,
+    databaseTime: lease.databaseTime,
+    runTimeoutSeconds: null,
+  };
+  const taskKeys = {
+    ...leaseKeys(settings, lease),
+    taskArn: runningTask.taskArn,
+    taskLastStatus: runningTask.lastStatus,
+    taskDesiredStatus: runningTask.desiredStatus,
+    taskExecutionArn: runningTask.executionArn,
+  };
+  if (runningTask.orphan) {
+    // Rare: StopCronTask and the reclaim stop a failed execution's task, so an orphan means both
+    // could not, or the task was started outside the workflow.
+    logger.warn('Task of the job still running without a live lease; skipping', taskKeys);
+  } else {
+    logger.info('Lease busy and its task running, skipping', taskKeys);
+  }
+  const summary: Summary = {
+    ...emptySummary(settings),
+    outcome: 'skipped',
+    holder: lease.owner,
+    fencingToken: lease.fencingToken,
+    lockedAt: lease.lockedAt,
+    lockUntil: lease.lockUntil,
+    taskArn: runningTask.taskArn,
+    message: describeRunningTaskSkip(settings, runningTask, lease),
+  };
+  return { settings, lease: leaseState, summary, runningTask };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lazyEcsTaskApi, type EcsTaskApi } from '../shared/ecs/ecs-api.ts';
 import { LeaseStore } from '../shared/lease/lease-store.ts';
 import { createLogger, createStepHandler, environmentDependencies, type StepDependencies } from '../shared/step-handler.ts';
 import { settingsSchema } from '../shared/workflow-state.ts';
@@ -6,8 +7,12 @@ import { acquireLease, type AcquireOutput } from './acquire.ts';
 
 export const acquireLockEventSchema = z.object({ settings: settingsSchema });
 
-/** Takes the lease with one conditional UPDATE and decides from the row read back. */
-export function createAcquireLockHandler(dependencies: StepDependencies) {
+/**
+ * Takes the lease with one conditional UPDATE and decides from the row read back. `ecs` returns
+ * the ECS API for the check for running tasks. The default creates the SDK client on first use,
+ * and tests and the local runner pass their own.
+ */
+export function createAcquireLockHandler(dependencies: StepDependencies, ecs: () => EcsTaskApi = lazyEcsTaskApi()) {
   const { logger } = dependencies;
   return createStepHandler({
     logger,
@@ -16,7 +21,7 @@ export function createAcquireLockHandler(dependencies: StepDependencies) {
       const { settings } = event;
       logger.appendKeys({ job: settings.job, owner: settings.owner, executionArn: settings.owner });
       const store = new LeaseStore(dependencies.resources().executor, settings.table);
-      return acquireLease(settings, store, logger);
+      return acquireLease(settings, store, logger, ecs());
     },
   });
 }

@@ -5,7 +5,9 @@ import type { CaughtError, ContainerSummary, Outcome } from '../shared/workflow-
  * Step Functions' `ecs:runTask.sync` fails with States.TaskFailed when any container, sidecars
  * included, exits non-zero, and puts the task description as JSON in the error's Cause. A RunTask
  * response with failures becomes AmazonECS.Unknown, throttling and capacity errors
- * ECS.AmazonECSException: in those cases no task started.
+ * ECS.AmazonECSException: in those cases no task started. On the failure path the workflow also
+ * passes the task as StopCronTask last described it, which is the only description there is
+ * after a timeout.
  */
 
 /** Error names a failed execution ends with, besides the lock store's. */
@@ -37,25 +39,27 @@ interface TaskDescription {
   readonly containers: readonly ContainerSummary[];
 }
 
-/** Classifies RunCron's result for the job's cron container `cronContainer`. */
+/**
+ * Classifies RunCron's result for the job's cron container `cronContainer`. `task` is RunCron's
+ * result on success; after a caught error it is the task that StopCronTask stopped, or null.
+ */
 export function classifyTaskOutcome(task: unknown, taskError: CaughtError | undefined, cronContainer: string): TaskOutcome {
   if (taskError === undefined) {
     return fromDescription(readTaskDescription(task), cronContainer, null);
   }
+  const stoppedTask = describedTaskOrNull(task);
   if (taskError.Error === 'States.TaskFailed') {
-    const description = parseCause(taskError.Cause);
+    const description = parseCause(taskError.Cause) ?? stoppedTask;
     if (description !== null) {
       return fromDescription(description, cronContainer, taskError);
     }
   }
   if (taskError.Error === 'States.Timeout') {
-    return {
-      ...noTask(),
-      outcome: 'failed',
-      error: CRON_ERROR_NAMES.timedOut,
-      cronStarted: true,
-      message: 'The cron ran past its timeout (the lease left minus stop grace and margin) and was stopped.',
-    };
+    return timedOut(stoppedTask, cronContainer);
+  }
+  if (stoppedTask !== null) {
+    // StopCronTask found a task of this execution, so the cron started, whichever error RunCron reported.
+    return fromDescription(stoppedTask, cronContainer, taskError);
   }
   const notStarted = NOT_STARTED_ERRORS.has(taskError.Error) || taskError.Error.startsWith('ECS.');
   return {
@@ -69,23 +73,40 @@ export function classifyTaskOutcome(task: unknown, taskError: CaughtError | unde
   };
 }
 
+function timedOut(description: TaskDescription | null, cronContainer: string): TaskOutcome {
+  const reason = 'The cron ran past its timeout (the lease left minus stop grace and margin)';
+  if (description === null) {
+    return {
+      ...noTask(),
+      outcome: 'failed',
+      error: CRON_ERROR_NAMES.timedOut,
+      cronStarted: true,
+      message: `${reason}; StopCronTask found no task of this execution that ECS still lists.`,
+    };
+  }
+  return {
+    ...describedFields(description, cronContainer),
+    outcome: 'failed',
+    error: CRON_ERROR_NAMES.timedOut,
+    cronStarted: true,
+    message: `${reason}, so task ${description.taskArn ?? 'without an ARN'} was stopped${describeStop(description)}: ${describeExits(description)}.`,
+  };
+}
+
 function fromDescription(description: TaskDescription, cronContainer: string, taskError: CaughtError | null): TaskOutcome {
   const cron = description.containers.find((container) => container.name === cronContainer);
-  const others = description.containers.filter((container) => container.name !== cronContainer);
-  const failedOthers = others.filter((container) => container.exitCode !== 0);
-  const exits = description.containers.map((container) => `${container.name} exited ${container.exitCode ?? 'without an exit code'}`).join(', ');
-  const stop = description.stopCode ? ` (stop code ${description.stopCode}: ${description.stoppedReason ?? 'no reason given'})` : '';
-  const common = {
-    cronExitCode: cron?.exitCode ?? null,
-    taskArn: description.taskArn,
-    stopCode: description.stopCode,
-    stoppedReason: description.stoppedReason,
-    containers: description.containers,
-  };
+  const failedOthers = description.containers.filter((container) => container.name !== cronContainer && container.exitCode !== 0);
+  const exits = describeExits(description);
+  const stop = describeStop(description);
+  const common = describedFields(description, cronContainer);
 
   if (cron?.exitCode === 0) {
-    const sidecarNote = failedOthers.length > 0 ? ` Sidecar exit ignored: ${failedOthers.map((c) => `${c.name} exited ${c.exitCode ?? 'without an exit code'}`).join(', ')}.` : '';
-    return { ...common, outcome: 'ran', error: null, cronStarted: true, message: `The cron ran: ${exits}.${sidecarNote}` };
+    const sidecarNote = failedOthers.length > 0
+      ? ` The sidecar exit does not count as a cron failure: ${failedOthers.map((container) => `${container.name} exited ${container.exitCode ?? 'without an exit code'}`).join(', ')}.`
+      : '';
+    // An exit after a stop by ECS (a Spot interruption, an operator) is worth naming even when it is 0.
+    const stopNote = description.stopCode !== null && description.stopCode !== 'EssentialContainerExited' ? stop : '';
+    return { ...common, outcome: 'ran', error: null, cronStarted: true, message: `The cron ran: ${exits}${stopNote}.${sidecarNote}` };
   }
   if (cron === undefined || cron.exitCode === null) {
     const started = description.stopCode !== 'TaskFailedToStart';
@@ -109,14 +130,43 @@ function fromDescription(description: TaskDescription, cronContainer: string, ta
   };
 }
 
+function describedFields(description: TaskDescription, cronContainer: string): Pick<TaskOutcome, 'cronExitCode' | 'taskArn' | 'stopCode' | 'stoppedReason' | 'containers'> {
+  return {
+    cronExitCode: description.containers.find((container) => container.name === cronContainer)?.exitCode ?? null,
+    taskArn: description.taskArn,
+    stopCode: description.stopCode,
+    stoppedReason: description.stoppedReason,
+    containers: description.containers,
+  };
+}
+
+/** Names each container with its exit code, such as `whmcs exited 0, log-router exited 137`. */
+function describeExits(description: TaskDescription): string {
+  if (description.containers.length === 0) {
+    return 'no containers reported';
+  }
+  return description.containers.map((container) => `${container.name} exited ${container.exitCode ?? 'without an exit code'}`).join(', ');
+}
+
+function describeStop(description: TaskDescription): string {
+  return description.stopCode ? ` (stop code ${description.stopCode}: ${description.stoppedReason ?? 'no reason given'})` : '';
+}
+
+/** Reads the task description in `task`, or returns null when it names no task and no containers. */
+function describedTaskOrNull(task: unknown): TaskDescription | null {
+  if (task === null || task === undefined) {
+    return null;
+  }
+  const description = readTaskDescription(task);
+  return description.containers.length > 0 || description.taskArn !== null ? description : null;
+}
+
 function parseCause(cause: string | undefined): TaskDescription | null {
   if (cause === undefined) {
     return null;
   }
   try {
-    const parsed: unknown = JSON.parse(cause);
-    const description = readTaskDescription(parsed);
-    return description.containers.length > 0 || description.taskArn !== null ? description : null;
+    return describedTaskOrNull(JSON.parse(cause));
   } catch {
     return null;
   }
