@@ -186,7 +186,8 @@ export async function releaseLease(
     lockName: settings.job,
     owner: settings.owner,
     fencingToken,
-    minHoldSeconds: settings.minHoldSeconds,
+    // After AcquireLock failed no cron started, so no minimum hold is kept: the next trigger may run.
+    minHoldSeconds: input.acquireError ? 0 : settings.minHoldSeconds,
   });
   logRelease(release, settings, fencingToken, logger);
 

@@ -10,10 +10,11 @@ import { LocalEcs, type TaskOutputLine } from '../../local/ecs-stand-in.ts';
 import { localRuntimeConfig } from '../../local/local-config.ts';
 import { enteredStates, runLocalExecution, type ExecutionEvent, type LocalRunOptions, type LocalRunResult } from '../../local/runner.ts';
 import { createTestDatabase } from '../database.ts';
+import { lockStoreRetries, summaryOf } from '../workflow/harness.ts';
 
 /**
  * Every Task state that talks to the lock store retries at once here. The definition's own waits
- * (2 s doubling to 20 s, with full jitter) would make each retried run take up to 90 s.
+ * (2 s doubling to 20 s, with full jitter) would make each retried run take up to 150 s.
  */
 const NO_RETRY_WAIT = {
   EnsureLockTable: 0,
@@ -25,14 +26,7 @@ const NO_RETRY_WAIT = {
 };
 
 /** MaxAttempts of the lock store Retry in the definition: retries after the first attempt. */
-const LOCK_STORE_RETRIES = 7;
-
-function summaryOf(result: LocalRunResult): Record<string, unknown> {
-  if (result.status === 'SUCCEEDED') {
-    return (result.output as { summary: Record<string, unknown> }).summary;
-  }
-  return JSON.parse(result.cause ?? 'null') as Record<string, unknown>;
-}
+const LOCK_STORE_RETRIES = lockStoreRetries();
 
 function retriesOf(result: LocalRunResult, stateName: string): ExecutionEvent[] {
   return result.events.filter((event) => event.type === 'StateRetried' && event.state?.name === stateName);
@@ -182,6 +176,8 @@ describe('workflow over the RDS Data API', () => {
     const row = await store.read('cron');
     expect(row?.owner).toBe(result.executionArn);
     expect(row?.releasedAt).not.toBeNull();
+    // No cron started, so no minimum hold is kept: the lock is free from the release on.
+    expect(row?.lockUntil).toBe(row?.releasedAt);
   });
 
   it('C8: acquire response lost, cron runs once', async () => {

@@ -3,6 +3,7 @@ import type { LeaseRow } from '../../functions/shared/lease/lease-store.ts';
 import type { LocalRunResult } from '../../local/runner.ts';
 import { readDocumentedTable, renderTable, writeDocumentedTable, WRITE_VARIABLE, type FailureModeRow } from './failure-modes-table.ts';
 import { createFaultWorld, DATABASE_STEPS, injectFaults, waitFor, type FaultPlan, type FaultWorld, type FaultWorldOptions } from './fault-world.ts';
+import { lockStoreRetries } from '../workflow/harness.ts';
 
 /**
  * Injects one fault per test into a local run of the real definition, against MariaDB and the
@@ -95,7 +96,7 @@ const SCENARIOS: readonly Scenario[] = [
     world: { mode: 'succeed' },
     faults: [databaseDownFrom('EnsureLockTable')],
     expect: { status: 'FAILED', error: 'LockStoreUnavailable', cronStarted: false, lease: 'never taken', next: 'ran' },
-    check: (_world, result) => expect(retriesOf(result, 'EnsureLockTable')).toBe(7),
+    check: (_world, result) => expect(retriesOf(result, 'EnsureLockTable')).toBe(lockStoreRetries()),
   },
   {
     fault: 'database resuming once',

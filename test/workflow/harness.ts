@@ -6,6 +6,7 @@ import type { SqlExecutor } from '../../functions/shared/store/sql-executor.ts';
 import { LocalEcs, type LocalEcsOptions, type TaskOutputLine } from '../../local/ecs-stand-in.ts';
 import { localRuntimeConfig } from '../../local/local-config.ts';
 import { runLocalExecution, startLocalExecution, type LocalExecution, type LocalRunOptions, type LocalRunResult } from '../../local/runner.ts';
+import { readRawDefinition } from '../../local/definition.ts';
 import { createTestDatabase } from '../database.ts';
 
 /** A database, configuration and ECS stand-in for running the real definition in tests. */
@@ -55,4 +56,14 @@ export function summaryOf(result: LocalRunResult): Record<string, unknown> {
     return (result.output as { summary: Record<string, unknown> }).summary;
   }
   return JSON.parse(result.cause ?? 'null') as Record<string, unknown>;
+}
+
+/** Returns MaxAttempts of the definition's lock store Retry: the retries after the first attempt. */
+export function lockStoreRetries(): number {
+  const retry = readRawDefinition().States['EnsureLockTable']?.['Retry'] as { ErrorEquals: string[]; MaxAttempts: number }[];
+  const retrier = retry.find((candidate) => candidate.ErrorEquals.includes('DatabaseResumingException'));
+  if (retrier === undefined) {
+    throw new Error('EnsureLockTable has no Retry for DatabaseResumingException');
+  }
+  return retrier.MaxAttempts;
 }
