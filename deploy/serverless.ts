@@ -3,6 +3,7 @@ import { ENVIRONMENT_VARIABLES, readRuntimeConfig, type RuntimeConfig } from '..
 import { alarmTopic, noSuccessAlarms, stateMachineAlarms, topicResources } from './alarms.ts';
 import { functionsCalledBy } from './definition.ts';
 import { buildFunctionRoles, buildScheduleRole, buildStateMachineRole } from './iam.ts';
+import { TASK_LOG_VARIABLES } from '../functions/release-lock/release.ts';
 import { SCHEDULE_ROLE_LOGICAL_ID, STATE_MACHINE_LOG_GROUP_LOGICAL_ID, STATE_MACHINE_ROLE_LOGICAL_ID } from './naming.ts';
 import { buildSchedules } from './schedules.ts';
 import { DeploySettingsError, parseStageSettings, type StageSettings } from './stage-settings.ts';
@@ -159,6 +160,8 @@ function lambdaEnvironment(settings: StageSettings): Record<string, string> {
     [names.stopGraceSeconds]: String(ecs.stopGraceSeconds),
     [names.runMarginSeconds]: String(ecs.runMarginSeconds),
     [names.minRunSeconds]: String(ecs.minRunSeconds),
+    ...(ecs.logGroup === undefined ? {} : { [TASK_LOG_VARIABLES.logGroup]: ecs.logGroup }),
+    ...(ecs.logStreamPrefix === undefined ? {} : { [TASK_LOG_VARIABLES.streamPrefix]: ecs.logStreamPrefix }),
     // The Powertools Logger reads its level from here; the service name is set in the code.
     POWERTOOLS_LOG_LEVEL: settings.logLevel,
   };

@@ -92,6 +92,8 @@ const ecsSchema = z.strictObject({
   minRunSeconds: seconds(DEFAULT_MIN_RUN_SECONDS),
   executionRoleArn: text(PATTERNS.roleArn, 'must be the ARN of an IAM role', 'set the ARN of the task execution role named in the task definition'),
   taskRoleArn: text(PATTERNS.roleArn, 'must be the ARN of an IAM role').optional(),
+  logGroup: text(/^[.\-_/#A-Za-z0-9]{1,512}$/, "must be the CloudWatch Logs group of the task definition's awslogs driver").optional(),
+  logStreamPrefix: text(/^[^:*]{1,512}$/, "must be the awslogs-stream-prefix of the task definition's awslogs driver").optional(),
 }, { error: groupError('cluster, taskDefinition, subnets, securityGroups and executionRoleArn') });
 
 const databaseVpcSchema = z.strictObject({

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { ENVIRONMENT_VARIABLES } from '../../functions/shared/config.ts';
+import { TASK_LOG_VARIABLES } from '../../functions/release-lock/release.ts';
 import { noSuccessAlarmLogicalId } from '../../deploy/naming.ts';
 import { buildSchedules } from '../../deploy/schedules.ts';
 import { buildDeployment, resolveCronlockDeployment, type DeploymentInput } from '../../deploy/serverless.ts';
@@ -88,6 +89,14 @@ describe('buildDeployment', () => {
     expect(deployment.resources.Resources['CronlockAlarmEmailSubscription']).toBeDefined();
   });
 
+  it('passes the task log settings for summary links', () => {
+    const example = parseYaml(readFileSync(join(PROJECT_DIRECTORY, 'config/stages/example.yml'), 'utf8')) as { ecs: Record<string, unknown> };
+    const deployment = build(example, { stage: 'example' });
+
+    expect(deployment.environment[TASK_LOG_VARIABLES.logGroup]).toBe(example.ecs['logGroup']);
+    expect(deployment.environment[TASK_LOG_VARIABLES.streamPrefix]).toBe(example.ecs['logStreamPrefix']);
+  });
+
   it('fills in the defaults of optional settings', () => {
     const minimal = {
       region: 'eu-west-1',
@@ -107,6 +116,7 @@ describe('buildDeployment', () => {
     expect(deployment.environment[ENVIRONMENT_VARIABLES.capacityProvider]).toBe('FARGATE');
     expect(deployment.environment[ENVIRONMENT_VARIABLES.stopGraceSeconds]).toBe('30');
     expect(deployment.environment['POWERTOOLS_LOG_LEVEL']).toBe('INFO');
+    expect(deployment.environment[TASK_LOG_VARIABLES.logGroup]).toBeUndefined();
     expect(deployment.logRetentionDays).toBe(30);
     expect(deployment.tracing).toBe(false);
   });
