@@ -64,6 +64,8 @@ async function runExecution(executor: SqlExecutor, input: unknown, options: Loca
     config,
     ecs,
     logger: createLogger(options.logLevel.toUpperCase()),
+    // Ctrl-C aborts the execution; the reclaim then stops its task and frees its lease, as in AWS.
+    reclaim: true,
     onEvent: options.json ? undefined : (event) => {
       if (event.type === 'StateEntered' && event.state) {
         writeNote(`-> ${event.state.name}`);
