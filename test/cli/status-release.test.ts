@@ -266,8 +266,8 @@ describe('release', () => {
 
     const requests = ecsMock.commandCalls(ListTasksCommand).map((call) => call.args[0].input);
     expect(requests).toEqual([
-      { cluster: 'whmcs', startedBy: 'cronlock/cron', desiredStatus: 'RUNNING', nextToken: undefined },
-      { cluster: 'whmcs', startedBy: 'cronlock/cron', desiredStatus: 'STOPPED', nextToken: undefined },
+      { cluster: 'whmcs', startedBy: 'cronlock/cron', desiredStatus: 'RUNNING', maxResults: 100, nextToken: undefined },
+      { cluster: 'whmcs', startedBy: 'cronlock/cron', desiredStatus: 'STOPPED', maxResults: 100, nextToken: undefined },
     ]);
     expect(ecsMock.commandCalls(DescribeTasksCommand)).toHaveLength(0);
   });
@@ -285,7 +285,7 @@ describe('release', () => {
     expect(result.runningTasks.map((task) => task.taskArn)).toEqual([TASK_ARN]);
     expect(result.reason).toContain(TASK_ARN);
     expect(result.reason).toContain('--force');
-    expect(ecsMock.commandCalls(DescribeTasksCommand)[0]?.args[0].input).toEqual({ cluster: 'whmcs', tasks: [TASK_ARN] });
+    expect(ecsMock.commandCalls(DescribeTasksCommand)[0]?.args[0].input).toEqual({ cluster: 'whmcs', tasks: [TASK_ARN], include: ['TAGS'] });
     const row = await fixture.store.read('cron');
     expect(row?.owner).toBe(E1);
     expect(row?.lockUntil).toBe(lease.lockUntil);
