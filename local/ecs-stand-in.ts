@@ -22,8 +22,8 @@ import type { EcsTaskApi } from '../functions/shared/ecs/ecs-api.ts';
  * (EcsTaskApi) over the same tasks, for StopCronTask, AcquireLock's check for running tasks and
  * the reclaim.
  *
- * At the state's timeout it throws States.Timeout and leaves the task running, because Step
- * Functions does not document stopping a task when a `.sync` state times out; the workflow's
+ * At the state's timeout it throws States.Timeout and leaves the task running. Step Functions
+ * does not document stopping a task when a `.sync` state times out, so the workflow's
  * StopCronTask state stops it. The local engine only races a handler against its timeout, so the
  * stand-in keeps the deadline itself.
  */

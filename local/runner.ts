@@ -335,7 +335,7 @@ function causeText(cause: unknown): string | null {
   return cause instanceof Error ? cause.message : JSON.stringify(cause);
 }
 
-/** The names of the states an execution entered, in order, from its history. */
+/** Returns the names of the states an execution entered, in order, from its history. */
 export function enteredStates(events: readonly ExecutionEvent[]): string[] {
   return events.filter((event) => event.type === 'StateEntered' && event.state).map((event) => event.state?.name ?? '');
 }
