@@ -4,6 +4,7 @@ import { alarmTopic, noSuccessAlarms, stateMachineAlarms, topicResources } from 
 import { functionsCalledBy } from './definition.ts';
 import { buildFunctionRoles, buildScheduleRole, buildStateMachineRole } from './iam.ts';
 import { TASK_LOG_VARIABLES } from '../functions/release-lock/release.ts';
+import { LOCK_STORE_BACKEND_VARIABLE, type LockStoreBackend } from '../functions/shared/store/lock-store-backend.ts';
 import { SCHEDULE_ROLE_LOGICAL_ID, STATE_MACHINE_LOG_GROUP_LOGICAL_ID, STATE_MACHINE_ROLE_LOGICAL_ID } from './naming.ts';
 import { buildSchedules } from './schedules.ts';
 import { DeploySettingsError, parseStageSettings, type StageSettings } from './stage-settings.ts';
@@ -66,6 +67,11 @@ export interface CronlockDeployment {
   readonly databaseEnvironment: Readonly<Record<string, string>>;
   /** VPC of the functions that reach the lock table, only for a direct MySQL connection. */
   readonly databaseVpc: { readonly subnetIds: readonly string[]; readonly securityGroupIds: readonly string[] } | null;
+  /**
+   * The esbuild `define` of every function bundle: the stage's lock store backend as a constant,
+   * so that the bundles leave out the code of the other backend (mysql2 on a Data API stage).
+   */
+  readonly esbuildDefine: Readonly<Record<string, string>>;
   readonly schedules: readonly unknown[];
   readonly stateMachineAlarms: unknown;
   readonly resources: { readonly Resources: Record<string, unknown>; readonly Outputs: Record<string, unknown> };
@@ -134,6 +140,7 @@ export function buildDeployment(input: DeploymentInput): CronlockDeployment {
     environment,
     databaseEnvironment: databaseEnvironment(settings),
     databaseVpc: settings.database.vpc === undefined ? null : { subnetIds: settings.database.vpc.subnets, securityGroupIds: settings.database.vpc.securityGroups },
+    esbuildDefine: { [`process.env.${LOCK_STORE_BACKEND_VARIABLE}`]: JSON.stringify(lockStoreBackend(settings)) },
     schedules: buildSchedules(context, enabledJobs),
     stateMachineAlarms: stateMachineAlarms(context),
     resources: {
@@ -165,6 +172,11 @@ function lambdaEnvironment(settings: StageSettings): Record<string, string> {
     // The Powertools Logger reads its level from here; the service name is set in the code.
     POWERTOOLS_LOG_LEVEL: settings.logLevel,
   };
+}
+
+/** Returns the backend that the stage's database settings select: a MySQL URL or the RDS Data API. */
+function lockStoreBackend(settings: StageSettings): LockStoreBackend {
+  return settings.database.url === undefined ? 'data-api' : 'mysql';
 }
 
 function databaseEnvironment(settings: StageSettings): Record<string, string> {

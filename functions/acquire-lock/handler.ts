@@ -1,7 +1,8 @@
-import { z } from 'zod';
+import * as z from '../shared/zod.ts';
 import { lazyEcsTaskApi, type EcsTaskApi } from '../shared/ecs/ecs-api.ts';
 import { LeaseStore } from '../shared/lease/lease-store.ts';
-import { createLogger, createStepHandler, environmentDependencies, type StepDependencies } from '../shared/step-handler.ts';
+import { environmentDependencies } from '../shared/environment-dependencies.ts';
+import { createLogger, createStepHandler, type StepDependencies } from '../shared/step-handler.ts';
 import { settingsSchema } from '../shared/workflow-state.ts';
 import { acquireLease, type AcquireOutput } from './acquire.ts';
 

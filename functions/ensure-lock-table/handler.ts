@@ -1,6 +1,7 @@
-import { z } from 'zod';
+import * as z from '../shared/zod.ts';
 import { LeaseStore } from '../shared/lease/lease-store.ts';
-import { createLogger, createStepHandler, environmentDependencies, type StepDependencies } from '../shared/step-handler.ts';
+import { environmentDependencies } from '../shared/environment-dependencies.ts';
+import { createLogger, createStepHandler, type StepDependencies } from '../shared/step-handler.ts';
 
 export const ensureLockTableEventSchema = z.object({ table: z.string() });
 

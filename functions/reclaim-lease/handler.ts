@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { lazyEcsTaskApi, type EcsTaskApi } from '../shared/ecs/ecs-api.ts';
 import { LeaseStore } from '../shared/lease/lease-store.ts';
-import { createLogger, createStepHandler, environmentDependencies, type StepDependencies } from '../shared/step-handler.ts';
+import { environmentDependencies } from '../shared/environment-dependencies.ts';
+import { createLogger, createStepHandler, type StepDependencies } from '../shared/step-handler.ts';
 import { executionStatusChangeSchema, reclaimLease, type ReclaimResult } from './reclaim.ts';
 
 /** Default time between two checks of a stopping task. */

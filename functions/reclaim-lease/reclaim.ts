@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { z } from 'zod';
+import * as z from '../shared/zod.ts';
 import type { RuntimeConfig } from '../shared/config.ts';
 import type { EcsTaskApi } from '../shared/ecs/ecs-api.ts';
 import { CronTaskNotStoppedError, describeJobTasks, isTaskStopped, listJobTasks, tasksOfExecution, type JobTask } from '../shared/ecs/job-tasks.ts';
@@ -21,13 +21,13 @@ export const executionStatusChangeSchema = z.object({
   'detail-type': z.literal('Step Functions Execution Status Change'),
   source: z.literal('aws.states'),
   detail: z.object({
-    executionArn: z.string().min(1),
-    stateMachineArn: z.string().min(1),
-    name: z.string().min(1),
+    executionArn: z.string().check(z.minLength(1)),
+    stateMachineArn: z.string().check(z.minLength(1)),
+    name: z.string().check(z.minLength(1)),
     status: z.string(),
-    input: z.string().nullable().optional(),
-    error: z.string().nullable().optional(),
-    cause: z.string().nullable().optional(),
+    input: z.optional(z.nullable(z.string())),
+    error: z.optional(z.nullable(z.string())),
+    cause: z.optional(z.nullable(z.string())),
   }),
 });
 

@@ -1,16 +1,17 @@
-import { z } from 'zod';
+import * as z from '../shared/zod.ts';
 import { LeaseStore } from '../shared/lease/lease-store.ts';
-import { createLogger, createStepHandler, environmentDependencies, type StepDependencies } from '../shared/step-handler.ts';
+import { environmentDependencies } from '../shared/environment-dependencies.ts';
+import { createLogger, createStepHandler, type StepDependencies } from '../shared/step-handler.ts';
 import { caughtErrorSchema, leaseStateSchema, settingsSchema } from '../shared/workflow-state.ts';
 import { readTaskLogSettings, releaseLease, type ReleaseOutput, type TaskLogSettings } from './release.ts';
 
 export const releaseLockEventSchema = z.object({
   settings: settingsSchema,
-  lease: leaseStateSchema.optional(),
-  summary: z.unknown().optional(),
-  task: z.unknown().optional(),
-  taskError: caughtErrorSchema.optional(),
-  acquireError: caughtErrorSchema.optional(),
+  lease: z.optional(leaseStateSchema),
+  summary: z.optional(z.unknown()),
+  task: z.optional(z.unknown()),
+  taskError: z.optional(caughtErrorSchema),
+  acquireError: z.optional(caughtErrorSchema),
 });
 
 type Environment = Readonly<Record<string, string | undefined>>;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../shared/zod.ts';
 import { resolveSettings, type Settings } from '../shared/settings.ts';
 import { readRuntimeConfig, type RuntimeConfig } from '../shared/config.ts';
 import { createLogger, createStepHandler } from '../shared/step-handler.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './zod.ts';
 import { ConfigurationError } from './errors.ts';
 import { DEFAULT_TABLE_NAME, LOCK_NAME_MAX_LENGTH, TABLE_NAME_PATTERN } from './lease/lease-sql.ts';
 import { LOCK_NAME_PATTERN } from './lease/lease-store.ts';
@@ -45,22 +45,22 @@ export function noSuccessAlarmPeriodMinutes(windowMinutes: number): 5 | 60 {
 }
 
 const jobSchema = z.strictObject({
-  command: z.array(z.string().min(1)).min(1),
-  schedule: z
-    .string()
-    .refine((schedule) => RATE_PATTERN.test(schedule) || CRON_PATTERN.test(schedule), {
-      error: 'must be an EventBridge schedule expression such as "rate(5 minutes)" or "cron(0 3 * * ? *)"',
-    })
-    .default(DEFAULT_SCHEDULE),
-  holdSeconds: z.number().int().positive().max(MAX_HOLD_SECONDS).default(DEFAULT_HOLD_SECONDS),
-  minHoldSeconds: z.number().int().nonnegative().max(MAX_HOLD_SECONDS).default(DEFAULT_MIN_HOLD_SECONDS),
-  noSuccessAlarmMinutes: z
-    .number()
-    .int()
-    .min(MIN_NO_SUCCESS_ALARM_MINUTES)
-    .max(MAX_NO_SUCCESS_ALARM_MINUTES)
-    .default(DEFAULT_NO_SUCCESS_ALARM_MINUTES),
-  enabled: z.boolean().default(true),
+  command: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
+  schedule: z._default(
+    z.string().check(
+      z.refine((schedule: string) => RATE_PATTERN.test(schedule) || CRON_PATTERN.test(schedule), {
+        error: 'must be an EventBridge schedule expression such as "rate(5 minutes)" or "cron(0 3 * * ? *)"',
+      }),
+    ),
+    DEFAULT_SCHEDULE,
+  ),
+  holdSeconds: z._default(z.int().check(z.positive(), z.maximum(MAX_HOLD_SECONDS)), DEFAULT_HOLD_SECONDS),
+  minHoldSeconds: z._default(z.int().check(z.nonnegative(), z.maximum(MAX_HOLD_SECONDS)), DEFAULT_MIN_HOLD_SECONDS),
+  noSuccessAlarmMinutes: z._default(
+    z.int().check(z.minimum(MIN_NO_SUCCESS_ALARM_MINUTES), z.maximum(MAX_NO_SUCCESS_ALARM_MINUTES)),
+    DEFAULT_NO_SUCCESS_ALARM_MINUTES,
+  ),
+  enabled: z._default(z.boolean(), true),
 });
 
 export type JobDefinition = z.infer<typeof jobSchema> & { readonly name: string };

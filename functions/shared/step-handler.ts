@@ -4,11 +4,10 @@ import type { ConstructorOptions, LogItemExtraInput, LogItemMessage } from '@aws
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { parser } from '@aws-lambda-powertools/parser/middleware';
 import type { Context } from 'aws-lambda';
-import type { z } from 'zod';
-import { readRuntimeConfig, type RuntimeConfig } from './config.ts';
+import type * as z from './zod.ts';
+import type { RuntimeConfig } from './config.ts';
 import { errorMessage } from './errors.ts';
 import { defaultMetrics, stepMetricsMiddleware, type MetricsRecorder } from './metrics.ts';
-import { openExecutorFromEnvironment } from './store/open-executor.ts';
 import type { SqlExecutor } from './store/sql-executor.ts';
 
 /** Configuration and lock store connection of a step. */
@@ -52,25 +51,13 @@ export function createLogger(logLevel?: string): Logger {
 }
 
 /**
- * Returns a provider that reads the environment once per cold start into frozen configuration
- * and one connection pool, as a Lambda function does.
- */
-export function environmentDependencies(logger: Logger): StepDependencies {
-  let resources: StepResources | undefined;
-  return {
-    logger,
-    resources: () => (resources ??= { config: readRuntimeConfig(), executor: openExecutorFromEnvironment() }),
-  };
-}
-
-/**
  * Wraps a step's core function with the middleware every step shares. The Powertools logger gets
  * the Lambda context and the fixed log keys, and the parser checks the step's input. The metrics
  * middleware publishes the per-job metrics of the step's result; `metrics` defaults to
  * defaultMetrics(). Every error is logged before it reaches Step Functions, whose Retry and Catch
  * match on the error's name.
  */
-export function createStepHandler<Schema extends z.ZodType, Result>(options: {
+export function createStepHandler<Schema extends z.core.$ZodType, Result>(options: {
   readonly logger: Logger;
   readonly schema: Schema;
   readonly handle: (event: z.infer<Schema>, context: Context) => Promise<Result>;

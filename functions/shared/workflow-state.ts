@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './zod.ts';
 
 /**
  * The shape of the workflow state between steps, as zod schemas so that each Lambda function's
@@ -11,8 +11,8 @@ export const taskRequestSchema = z.looseObject({
   containerName: z.string(),
   command: z.array(z.string()),
   startedBy: z.string(),
-  stopGraceSeconds: z.number().int().nonnegative(),
-  runMarginSeconds: z.number().int().nonnegative(),
+  stopGraceSeconds: z.int().check(z.nonnegative()),
+  runMarginSeconds: z.int().check(z.nonnegative()),
 });
 
 export const settingsSchema = z.looseObject({
@@ -20,33 +20,33 @@ export const settingsSchema = z.looseObject({
   owner: z.string(),
   executionName: z.string(),
   table: z.string(),
-  holdSeconds: z.number().int().positive(),
-  minHoldSeconds: z.number().int().nonnegative(),
+  holdSeconds: z.int().check(z.positive()),
+  minHoldSeconds: z.int().check(z.nonnegative()),
   task: taskRequestSchema,
 });
 
 /** The lease as AcquireLock saw it. On a skip, `holder` is the execution that holds the lock. */
 export const leaseStateSchema = z.object({
   acquired: z.boolean(),
-  holder: z.string().nullable(),
-  fencingToken: z.number().int().nonnegative(),
-  lockedAt: z.string().nullable(),
-  lockUntil: z.string().nullable(),
-  releasedAt: z.string().nullable(),
+  holder: z.nullable(z.string()),
+  fencingToken: z.int().check(z.nonnegative()),
+  lockedAt: z.nullable(z.string()),
+  lockUntil: z.nullable(z.string()),
+  releasedAt: z.nullable(z.string()),
   databaseTime: z.string(),
   /** RunCron's timeout: the lease left after acquire minus stop grace and margin; null on a skip. */
-  runTimeoutSeconds: z.number().int().positive().nullable(),
+  runTimeoutSeconds: z.nullable(z.int().check(z.positive())),
 });
 
 /** A caught error as Step Functions writes it at a Catch's ResultPath. */
-export const caughtErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
+export const caughtErrorSchema = z.object({ Error: z.string(), Cause: z.optional(z.string()) });
 
 export const OUTCOMES = ['acquired', 'skipped', 'ran', 'failed'] as const;
 
 export const containerSummarySchema = z.object({
   name: z.string(),
-  exitCode: z.number().int().nullable(),
-  reason: z.string().nullable(),
+  exitCode: z.nullable(z.int()),
+  reason: z.nullable(z.string()),
 });
 
 /**
@@ -62,36 +62,36 @@ export const summarySchema = z.object({
   /** This execution's ARN, the owner it acquires with. */
   owner: z.string(),
   /** The execution holding the lock: this one after an acquire, the other one on a skip. */
-  holder: z.string().nullable(),
+  holder: z.nullable(z.string()),
   /** The holder's fencing token: this execution's on an acquire, the other holder's on a skip. */
-  fencingToken: z.number().int().nonnegative().nullable(),
+  fencingToken: z.nullable(z.int().check(z.nonnegative())),
   /** Start of the holder's lease. */
-  lockedAt: z.string().nullable(),
+  lockedAt: z.nullable(z.string()),
   /** End of the holder's lease; on a skip, the earliest time the lock can be taken again. */
-  lockUntil: z.string().nullable(),
-  holdSeconds: z.number().int(),
-  minHoldSeconds: z.number().int(),
+  lockUntil: z.nullable(z.string()),
+  holdSeconds: z.int(),
+  minHoldSeconds: z.int(),
   /** Error name for a failed outcome, used as the execution's error. */
-  error: z.string().nullable(),
+  error: z.nullable(z.string()),
   cronStarted: z.boolean(),
   /** Exit code of the job's own container; sidecars are listed in `containers`. */
-  cronExitCode: z.number().int().nullable(),
-  taskArn: z.string().nullable(),
-  taskStartedAt: z.string().nullable(),
-  taskStoppedAt: z.string().nullable(),
+  cronExitCode: z.nullable(z.int()),
+  taskArn: z.nullable(z.string()),
+  taskStartedAt: z.nullable(z.string()),
+  taskStoppedAt: z.nullable(z.string()),
   /** Seconds from taskStartedAt to taskStoppedAt, as ECS reported them. */
-  cronDurationSeconds: z.number().nonnegative().nullable(),
-  stopCode: z.string().nullable(),
-  stoppedReason: z.string().nullable(),
+  cronDurationSeconds: z.nullable(z.number().check(z.nonnegative())),
+  stopCode: z.nullable(z.string()),
+  stoppedReason: z.nullable(z.string()),
   containers: z.array(containerSummarySchema),
   /** CloudWatch Logs group and stream of the job's container (awslogs), null when not configured. */
-  logGroup: z.string().nullable(),
-  logStream: z.string().nullable(),
+  logGroup: z.nullable(z.string()),
+  logStream: z.nullable(z.string()),
   /** CloudWatch console link to logStream. */
-  logUrl: z.string().nullable(),
-  releaseStatus: z.enum(['released', 'already-released', 'lost']).nullable(),
+  logUrl: z.nullable(z.string()),
+  releaseStatus: z.nullable(z.enum(['released', 'already-released', 'lost'])),
   /** For a failed outcome: this summary as JSON, for the Fail state's CausePath. */
-  cause: z.string().nullable(),
+  cause: z.nullable(z.string()),
 });
 
 export type SettingsState = z.infer<typeof settingsSchema>;

@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { z } from 'zod';
+import * as z from '../shared/zod.ts';
 import type { EcsTaskApi } from '../shared/ecs/ecs-api.ts';
 import {
   CronTaskNotStoppedError,
@@ -21,7 +21,7 @@ const MAX_STOP_REASON_LENGTH = 255;
 
 /** The result of the previous StopCronTask attempt, at $.stopTask. */
 export const previousStopSchema = z.object({
-  attempt: z.number().int().positive(),
+  attempt: z.int().check(z.positive()),
   firstAttemptAt: z.string(),
   taskArns: z.array(z.string()),
 });
@@ -29,9 +29,9 @@ export const previousStopSchema = z.object({
 /** StopCronTask receives the whole workflow state after RunCron's Catch. */
 export const stopCronTaskEventSchema = z.object({
   settings: settingsSchema,
-  lease: leaseStateSchema.optional(),
-  taskError: caughtErrorSchema.optional(),
-  stopTask: previousStopSchema.optional(),
+  lease: z.optional(leaseStateSchema),
+  taskError: z.optional(caughtErrorSchema),
+  stopTask: z.optional(previousStopSchema),
 });
 
 export type StopCronTaskInput = z.infer<typeof stopCronTaskEventSchema>;

@@ -71,6 +71,7 @@ describe('buildDeployment', () => {
     });
     expect(deployment.databaseVpc).toBeNull();
     expect(deployment.reclaimTimeoutSeconds).toBe(45 + 30 + 60);
+    expect(deployment.esbuildDefine).toEqual({ 'process.env.CRONLOCK_LOCK_STORE_BACKEND': '"data-api"' });
   });
 
   it('schedules and watches each bundled job', () => {
@@ -207,6 +208,7 @@ describe('buildDeployment options', () => {
 
     expect(deployment.databaseEnvironment).toEqual({ [ENVIRONMENT_VARIABLES.databaseUrl]: 'mysql://cronlock:placeholder@whmcs-db.internal:3306/whmcs' });
     expect(deployment.databaseVpc).toEqual({ subnetIds: ['subnet-0ccccccccccccccc1'], securityGroupIds: ['sg-0ddddddddddddddd1'] });
+    expect(deployment.esbuildDefine).toEqual({ 'process.env.CRONLOCK_LOCK_STORE_BACKEND': '"mysql"' });
     const acquire = role(deployment, 'AcquireLockRole');
     expect(statementsAllowing(acquire, 'rds-data:ExecuteStatement')).toEqual([]);
     expect(statementsAllowing(acquire, 'ec2:CreateNetworkInterface')).toHaveLength(1);

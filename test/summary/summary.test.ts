@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as z from 'zod/mini';
 import { readTaskLogSettings, readTaskTimes, releaseLease, taskLogLocation } from '../../functions/release-lock/release.ts';
 import { LeaseStore } from '../../functions/shared/lease/lease-store.ts';
 import { createLogger } from '../../functions/shared/step-handler.ts';
@@ -13,11 +14,11 @@ import { createTestDatabase } from '../database.ts';
 const logger = createLogger('SILENT');
 
 /** A failed execution's cause is its summary as JSON, without the `cause` field itself. */
-const causeSchema = summarySchema.omit({ cause: true }).strict();
+const causeSchema = z.strictObject(z.omit(summarySchema, { cause: true }).shape);
 
 function summaryOf(result: LocalRunResult): Summary | Omit<Summary, 'cause'> {
   if (result.status === 'SUCCEEDED') {
-    return summarySchema.strict().parse((result.output as { summary: unknown }).summary);
+    return z.strictObject(summarySchema.shape).parse((result.output as { summary: unknown }).summary);
   }
   return causeSchema.parse(JSON.parse(result.cause ?? 'null'));
 }

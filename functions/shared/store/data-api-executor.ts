@@ -1,16 +1,10 @@
 import { ExecuteStatementCommand, RDSDataClient } from '@aws-sdk/client-rds-data';
 import type { ColumnMetadata, ExecuteStatementCommandOutput, Field, RDSDataClientConfig, SqlParameter } from '@aws-sdk/client-rds-data';
 import { LockStoreError, LockStoreUnavailableError, type TransientLockStoreErrorName } from '../errors.ts';
+import { CLUSTER_ARN_PATTERN } from './data-api-arns.ts';
 import type { SqlExecutor, SqlParameters, SqlResult, SqlRow, SqlValue } from './sql-executor.ts';
 
-/** An Aurora cluster ARN, the `resourceArn` of the Data API. Groups: partition suffix, region, account, cluster. */
-export const CLUSTER_ARN_PATTERN = /^arn:aws([-a-z]*):rds:([a-z0-9-]+):(\d{12}):cluster:([A-Za-z][A-Za-z0-9-]{0,62})$/;
-
-/**
- * A Secrets Manager secret ARN, the `secretArn` of the Data API. The name may contain `!`
- * because secrets that RDS manages for a cluster are named `rds!cluster-...`.
- */
-export const SECRET_ARN_PATTERN = /^arn:aws([-a-z]*):secretsmanager:([a-z0-9-]+):(\d{12}):secret:([A-Za-z0-9/_+=.@!-]+)$/;
+export { CLUSTER_ARN_PATTERN, SECRET_ARN_PATTERN } from './data-api-arns.ts';
 
 /** Maximum wait for the HTTPS connection to the Data API endpoint in the default client. */
 export const DEFAULT_CONNECTION_TIMEOUT_MILLISECONDS = 5_000;

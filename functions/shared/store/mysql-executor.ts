@@ -1,6 +1,7 @@
-import mysql from 'mysql2/promise';
-import type { Pool, PoolConnection, Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type mysql from 'mysql2/promise';
+import type { Pool, Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { ConfigurationError, LockStoreError, LockStoreUnavailableError } from '../errors.ts';
+import { LOCK_STORE_BACKEND_VARIABLE } from './lock-store-backend.ts';
 import type { SqlExecutor, SqlParameters, SqlResult, SqlRow, SqlValue } from './sql-executor.ts';
 
 /** mysql2 and server error codes that mean the connection, not the statement, failed. */
@@ -22,22 +23,30 @@ const CONNECTION_ERROR_CODES = new Set([
 /** Default size of the connection pool, per process. A Lambda function runs one request at a time. */
 export const DEFAULT_CONNECTION_LIMIT = 2;
 
-type Queryable = Pool | PoolConnection | Connection;
+type Queryable = Pool | Connection;
 
-/** Executes SQL over a direct MySQL or MariaDB connection (mysql2). */
+/**
+ * Executes SQL over a direct MySQL or MariaDB connection (mysql2). The first statement calls
+ * `open`, so an executor from createMysqlExecutor loads mysql2 only when it runs a statement.
+ */
 export class MysqlExecutor implements SqlExecutor {
-  readonly #queryable: Queryable;
-  readonly #close: () => Promise<void>;
+  readonly #open: () => Promise<Queryable>;
+  #queryable: Promise<Queryable> | undefined;
+  #closed = false;
 
-  constructor(queryable: Queryable, close: () => Promise<void>) {
-    this.#queryable = queryable;
-    this.#close = close;
+  /** `open` creates the pool or connection. The first statement calls it, and no other call does. */
+  constructor(open: () => Promise<Queryable>) {
+    this.#open = open;
   }
 
   async execute(sql: string, parameters: SqlParameters = {}): Promise<SqlResult> {
+    if (this.#closed && this.#queryable === undefined) {
+      throw new LockStoreError('SQL statement failed: the MySQL executor is closed');
+    }
+    const queryable = await (this.#queryable ??= this.#open());
     let result: unknown;
     try {
-      [result] = await this.#queryable.query({ sql, values: parameters, namedPlaceholders: true });
+      [result] = await queryable.query({ sql, values: parameters, namedPlaceholders: true });
     } catch (error) {
       throw classifyMysqlError(error);
     }
@@ -48,8 +57,11 @@ export class MysqlExecutor implements SqlExecutor {
     return { rows: [], updateCount: (result as ResultSetHeader).affectedRows };
   }
 
-  close(): Promise<void> {
-    return this.#close();
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#queryable !== undefined) {
+      await (await this.#queryable).end();
+    }
   }
 }
 
@@ -63,21 +75,40 @@ const CONNECTION_OPTIONS = {
   timezone: 'Z',
 } as const;
 
-/** Creates a pooled executor from a `mysql://user:password@host:port/database` URL. */
+/**
+ * Creates a pooled executor from a `mysql://user:password@host:port/database` URL. The URL is
+ * checked here, and the first statement loads mysql2 and creates the pool.
+ */
 export function createMysqlExecutor(databaseUrl: string, connectionLimit = DEFAULT_CONNECTION_LIMIT): MysqlExecutor {
-  const pool = mysql.createPool({ ...parseDatabaseUrl(databaseUrl), ...CONNECTION_OPTIONS, connectionLimit });
-  return new MysqlExecutor(pool, () => pool.end());
+  const options = { ...parseDatabaseUrl(databaseUrl), ...CONNECTION_OPTIONS, connectionLimit };
+  return new MysqlExecutor(async () => (await loadMysqlDriver()).createPool(options));
 }
 
 /** Creates an executor on one dedicated connection, for callers that need session settings to persist. */
 export async function connectMysqlExecutor(databaseUrl: string): Promise<MysqlExecutor> {
+  const options = { ...parseDatabaseUrl(databaseUrl), ...CONNECTION_OPTIONS };
+  const driver = await loadMysqlDriver();
   let connection: Connection;
   try {
-    connection = await mysql.createConnection({ ...parseDatabaseUrl(databaseUrl), ...CONNECTION_OPTIONS });
+    connection = await driver.createConnection(options);
   } catch (error) {
     throw classifyMysqlError(error);
   }
-  return new MysqlExecutor(connection, () => connection.end());
+  return new MysqlExecutor(() => Promise.resolve(connection));
+}
+
+/**
+ * Loads mysql2. In a package built for a Data API stage, CRONLOCK_LOCK_STORE_BACKEND is the
+ * constant "data-api", so esbuild removes the import below as dead code and leaves mysql2 out.
+ */
+async function loadMysqlDriver(): Promise<typeof mysql> {
+  if (process.env.CRONLOCK_LOCK_STORE_BACKEND !== 'data-api') {
+    return (await import('mysql2/promise')).default;
+  }
+  throw new ConfigurationError(
+    LOCK_STORE_BACKEND_VARIABLE,
+    'this package was built for the RDS Data API and does not contain mysql2; to connect with a MySQL URL, set database.url in the stage settings and package the stage again',
+  );
 }
 
 /**

@@ -1,8 +1,16 @@
 import type { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { ConfigurationError } from '../errors.ts';
-import { CLUSTER_ARN_PATTERN, SECRET_ARN_PATTERN, createDataApiExecutor } from './data-api-executor.ts';
+import { CLUSTER_ARN_PATTERN, SECRET_ARN_PATTERN } from './data-api-arns.ts';
+import { LOCK_STORE_BACKEND_VARIABLE, type LockStoreBackend } from './lock-store-backend.ts';
 import { createMysqlExecutor, parseDatabaseUrl } from './mysql-executor.ts';
 import type { SqlExecutor } from './sql-executor.ts';
+
+/**
+ * The Data API executor, which imports @aws-sdk/client-rds-data. A package built for a MySQL URL
+ * stage has CRONLOCK_LOCK_STORE_BACKEND as the constant "mysql", so esbuild drops this import as
+ * dead code and the functions never load the Data API client. Everywhere else it is loaded here.
+ */
+const dataApiExecutorModule = process.env.CRONLOCK_LOCK_STORE_BACKEND === 'mysql' ? undefined : await import('./data-api-executor.ts');
 
 /** A direct MySQL connection: `mysql://user:password@host:3306/database`. */
 export const DATABASE_URL_VARIABLE = 'CRONLOCK_DATABASE_URL';
@@ -75,18 +83,53 @@ export function readLockStoreSettings(environment: Environment = process.env): L
   return Object.freeze({ kind: 'data-api', resourceArn, secretArn, database });
 }
 
-/** Opens the executor that the environment configures. Throws ConfigurationError naming what to set. */
+/**
+ * Opens the executor that the environment configures. Throws ConfigurationError naming what to
+ * set, also when the package was built for the other backend. It runs no statement, and a MySQL
+ * executor loads mysql2 on its first statement.
+ */
 export function openExecutorFromEnvironment(environment: Environment = process.env, options: OpenExecutorOptions = {}): SqlExecutor {
   const settings = readLockStoreSettings(environment);
+  checkBuiltBackend(settings.kind);
   if (settings.kind === 'mysql') {
     return createMysqlExecutor(settings.databaseUrl);
   }
-  return createDataApiExecutor({
+  if (dataApiExecutorModule === undefined) {
+    // checkBuiltBackend has already rejected Data API settings in a package built for MySQL.
+    throw new ConfigurationError(LOCK_STORE_BACKEND_VARIABLE, 'is "mysql", so this package does not contain the Data API executor');
+  }
+  return dataApiExecutorModule.createDataApiExecutor({
     resourceArn: settings.resourceArn,
     secretArn: settings.secretArn,
     database: settings.database,
     ...(options.dataApiClient === undefined ? {} : { client: options.dataApiClient }),
   });
+}
+
+/**
+ * Rejects a lock store that the package was not built for. serverless.yml defines
+ * CRONLOCK_LOCK_STORE_BACKEND from the stage settings when it packages: a Data API package does not
+ * contain mysql2, and a MySQL package does not contain the Data API executor. Unbundled code reads
+ * the variable from the environment, where it is normally unset, and then either backend is accepted.
+ */
+function checkBuiltBackend(backend: LockStoreBackend): void {
+  const builtBackend = process.env.CRONLOCK_LOCK_STORE_BACKEND;
+  if (builtBackend === undefined || builtBackend === backend) {
+    return;
+  }
+  if (builtBackend === 'data-api') {
+    throw new ConfigurationError(
+      DATABASE_URL_VARIABLE,
+      `is set, but this package was built for the RDS Data API and does not contain the MySQL driver; set database.url in the stage settings (config/stages/STAGE.yml) and package again to connect directly, or remove ${DATABASE_URL_VARIABLE} and set ${DATA_API_VARIABLES.join(', ')}`,
+    );
+  }
+  if (builtBackend === 'mysql') {
+    throw new ConfigurationError(
+      DATA_API_VARIABLES.join(', '),
+      `are set, but this package was built for a direct MySQL connection; set database.clusterArn, database.secretArn and database.name in the stage settings (config/stages/STAGE.yml) and package again to use the RDS Data API, or set ${DATABASE_URL_VARIABLE} instead`,
+    );
+  }
+  throw new ConfigurationError(LOCK_STORE_BACKEND_VARIABLE, `"${builtBackend}" is not a lock store backend; use "data-api" or "mysql", or leave it unset to accept both`);
 }
 
 /** Returns the trimmed setting, or undefined when it is missing or blank. */
