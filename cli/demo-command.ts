@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { DEFAULT_TABLE_NAME } from '../functions/shared/lease/lease-sql.ts';
-import { runDemo } from '../local/demo.ts';
+import { DEMO_LOCK_TABLE, runDemo } from '../local/demo.ts';
 import { CliError, EXIT_CODES } from './exit-codes.ts';
 import { withLocalDatabase } from './local-database.ts';
 import { withLocalLockStore } from './local-lock-store.ts';
@@ -11,8 +10,8 @@ export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
     .description('show duplicate invoices from overlapping crons, then the same cron run under cronlock')
-    .option('--database-url <url>', 'MySQL or MariaDB to use (its demo_* tables are replaced); default: a throwaway MariaDB')
-    .option('--table <name>', 'lock table name', DEFAULT_TABLE_NAME)
+    .option('--database-url <url>', 'MySQL or MariaDB to use; the demo replaces its demo_services and demo_invoices tables and adds cronlock_local_executions; default: a throwaway MariaDB')
+    .option('--table <name>', 'lock table name, kept apart from the real lock table so the demo never takes a production lock', DEMO_LOCK_TABLE)
     .option('--data-api', 'reach the lock table through the RDS Data API client and a local Data API endpoint, as in AWS')
     .option('--work-seconds <seconds>', 'how long each demo cron works before writing invoices', '3')
     .action(async (options: { databaseUrl?: string; table: string; workSeconds: string; dataApi?: boolean }) => {

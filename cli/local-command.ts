@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createLogger } from '../functions/shared/step-handler.ts';
-import { DEFAULT_TABLE_NAME } from '../functions/shared/lease/lease-sql.ts';
+import { DEFAULT_TABLE_NAME, TABLE_NAME_PATTERN } from '../functions/shared/lease/lease-sql.ts';
 import { LocalEcs } from '../local/ecs-stand-in.ts';
 import { localRuntimeConfig } from '../local/local-config.ts';
 import { enteredStates, startLocalExecution, type LocalRunResult } from '../local/runner.ts';
@@ -40,8 +40,12 @@ export function registerLocalCommands(program: Command): void {
     });
 }
 
+/** Log levels of the Powertools Logger. */
+const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'];
+
 async function runLocalCommand(options: LocalRunOptions): Promise<number> {
   const input = parseInput(options.input);
+  validateLocalOptions(options);
   reserveStdoutForResult();
   const result = await withLocalDatabase(options.databaseUrl, (databaseUrl) =>
     withLocalLockStore(databaseUrl, options.dataApi === true, (executor) => runExecution(executor, input, options)));
@@ -80,6 +84,16 @@ async function runExecution(executor: SqlExecutor, input: unknown, options: Loca
     return await execution.result;
   } finally {
     process.off('SIGINT', abort);
+  }
+}
+
+/** Rejects bad options before a throwaway MariaDB is started for nothing. */
+function validateLocalOptions(options: LocalRunOptions): void {
+  if (!LOG_LEVELS.includes(options.logLevel.toUpperCase())) {
+    throw new CliError(`--log-level "${options.logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
+  }
+  if (!TABLE_NAME_PATTERN.test(options.table)) {
+    throw new CliError(`--table "${options.table}" is not a valid table name; use 1 to 64 letters, digits or underscores, not starting with a digit`);
   }
 }
 

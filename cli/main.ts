@@ -4,7 +4,7 @@
  * Node.js (the `node` devDependency) when the one on PATH is older.
  */
 import { Command, CommanderError } from 'commander';
-import { CronlockError } from '../functions/shared/errors.ts';
+import { ConfigurationError, CronlockError, InvalidInputError } from '../functions/shared/errors.ts';
 import { registerGraphCommand } from './commands/graph.ts';
 import { registerHistoryCommand } from './commands/history.ts';
 import { registerReleaseCommand } from './commands/release.ts';
@@ -39,8 +39,10 @@ try {
     writeNote(`cronlock: ${error.message}`);
     process.exitCode = error.exitCode;
   } else if (error instanceof CronlockError) {
-    writeNote(`cronlock: ${error.name}: ${error.message}`);
-    process.exitCode = EXIT_CODES.usage;
+    writeNote(`cronlock: ${error.message}`);
+    // Bad input or settings are usage errors; a lock store or AWS fault is a failure.
+    const usage = error instanceof InvalidInputError || error instanceof ConfigurationError;
+    process.exitCode = usage ? EXIT_CODES.usage : EXIT_CODES.failure;
   } else {
     throw error;
   }

@@ -19,6 +19,9 @@ const DEMO_SCHEMA = [
 
 const DEMO_CLIENTS = ['Acme Hosting', 'Blue Fern Ltd', 'Cobalt Studio', 'Delta Apps', 'Echo Print'];
 
+/** The demo's lock table: never the real one, so a demo against a WHMCS database takes no real lock. */
+export const DEMO_LOCK_TABLE = 'cronlock_demo_lock';
+
 export const DEMO_CRON_PATH = fileURLToPath(new URL('./demo-cron.ts', import.meta.url));
 
 export interface InvoiceCounts {

@@ -1,4 +1,4 @@
-import { InvalidInputError, LockStoreError } from '../functions/shared/errors.ts';
+import { InvalidInputError } from '../functions/shared/errors.ts';
 import type { SqlExecutor } from '../functions/shared/store/sql-executor.ts';
 
 /**
@@ -25,6 +25,6 @@ export async function registerExecutionName(executor: SqlExecutor, executionName
     { name: executionName },
   );
   if (updateCount === 0) {
-    throw new LockStoreError(`ExecutionAlreadyExists: an execution named "${executionName}" has already run against this database; choose another --name`);
+    throw new InvalidInputError('name', `ExecutionAlreadyExists: an execution named "${executionName}" has already run against this database; choose another --name`);
   }
 }

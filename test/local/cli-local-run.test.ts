@@ -66,6 +66,25 @@ describe('cronlock local run', () => {
     expect(output.error).toBe('CronFailed');
   });
 
+  it('exits 2 on a bad log level or table', async () => {
+    const logLevel = await cronlock(['local', 'run', '--database-url', databaseUrl, '--log-level', 'LOUD']);
+    const table = await cronlock(['local', 'run', '--database-url', databaseUrl, '--table', 'bad;name']);
+
+    expect(logLevel.exitCode).toBe(2);
+    expect(logLevel.stderr).toContain('--log-level "LOUD"');
+    expect(table.exitCode).toBe(2);
+    expect(table.stderr).toContain('--table "bad;name"');
+  });
+
+  it('exits 1 when the database is unreachable', async () => {
+    const unreachable = 'mysql://root@localhost/cronlock?socket=%2Fnonexistent%2Fmariadb.sock';
+
+    const result = await cronlock(['local', 'run', '--database-url', unreachable, '--name', 'unreachable-run', '--task-command', 'true']);
+
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('Lock store unavailable');
+  });
+
   it('exits 2 on input that is not JSON', async () => {
     const result = await cronlock(['local', 'run', '--database-url', databaseUrl, '--input', '{job: cron}']);
 
