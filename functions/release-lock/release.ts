@@ -245,7 +245,7 @@ function describeAcquireFailure(error: CaughtError): TaskOutcome {
 function describeRelease(release: ReleaseResult): string {
   switch (release.status) {
     case 'released':
-      return 'The lease was released.';
+      return 'The lease was released; the lock is free from the summary\'s lockUntil (the end of the minimum hold), or at once if that has passed.';
     case 'already-released':
       return 'The lease was already released by an earlier attempt.';
     case 'lost': {
@@ -255,6 +255,32 @@ function describeRelease(release: ReleaseResult): string {
       return `The lease had been lost before release${current}, so nothing was changed.`;
     }
   }
+}
+
+/**
+ * Returns the lease end to report after the release. A release sets lock_until to the later of
+ * the release time and lockedAt + minHoldSeconds, capped at the acquired lease end. The release
+ * time is not read back (it would cost a statement), so after a release this reports the end of
+ * the minimum hold: the lock is free from then, or at once if that time has passed. A lost lease
+ * keeps the acquired end, which is the most this execution knows of.
+ */
+export function lockUntilAfterRelease(lease: LeaseState, release: ReleaseResult, minHoldSeconds: number): string | null {
+  if (release.status === 'lost' || lease.lockedAt === null || lease.lockUntil === null) {
+    return lease.lockUntil;
+  }
+  const minimumHoldEnd = addSeconds(lease.lockedAt, minHoldSeconds);
+  return Date.parse(minimumHoldEnd) < Date.parse(lease.lockUntil) ? minimumHoldEnd : lease.lockUntil;
+}
+
+/** Adds whole seconds to an ISO 8601 UTC instant, keeping its microseconds. */
+function addSeconds(iso: string, seconds: number): string {
+  const match = /^(.*T\d{2}:\d{2}:\d{2})(\.\d+)?Z$/.exec(iso);
+  if (match === null) {
+    throw new RangeError(`"${iso}" is not an ISO 8601 UTC instant`);
+  }
+  const [, wholeSeconds = '', fraction = ''] = match;
+  const shifted = new Date(Date.parse(`${wholeSeconds}Z`) + seconds * 1000).toISOString().slice(0, 19);
+  return `${shifted}${fraction}Z`;
 }
 
 function buildSummary(input: ReleaseInput, taskOutcome: TaskOutcome, release: ReleaseResult, logSettings: TaskLogSettings | null): Summary {
@@ -270,7 +296,7 @@ function buildSummary(input: ReleaseInput, taskOutcome: TaskOutcome, release: Re
     holder: acquired ? input.settings.owner : (lease?.holder ?? null),
     fencingToken: acquired ? lease.fencingToken : null,
     lockedAt: acquired ? lease.lockedAt : null,
-    lockUntil: acquired ? lease.lockUntil : null,
+    lockUntil: acquired ? lockUntilAfterRelease(lease, release, input.settings.minHoldSeconds) : null,
     error: taskOutcome.error,
     cronStarted: taskOutcome.cronStarted,
     cronExitCode: taskOutcome.cronExitCode,

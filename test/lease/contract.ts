@@ -262,6 +262,8 @@ export function describeLeaseContract(backendName: string, createHarness: () => 
         silentLogger(),
       );
       expect(released.summary.releaseStatus).toBe('released');
+      expect(released.summary.lockUntil).toBe(stored('10:04:00.2'));
+      expect((await store.read('cron'))?.lockUntil).toBe(stored('10:04:00.2'));
 
       await atTime('10:00:50');
       const duplicate = await acquireLease(settingsFor(E2), store, silentLogger());

@@ -55,7 +55,8 @@ describe('execution summary on each path of the local workflow', () => {
     expect(summary.fencingToken).toBe(1);
     expect(summary.lockedAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/);
     expect(summary.lockUntil).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/);
-    expect(Date.parse(summary.lockUntil ?? '') - Date.parse(summary.lockedAt ?? '')).toBe(1800 * 1000);
+    // After the release the lock stays taken to the end of the minimum hold (240 s by default).
+    expect(Date.parse(summary.lockUntil ?? '') - Date.parse(summary.lockedAt ?? '')).toBe(summary.minHoldSeconds * 1000);
     expect(summary.taskArn).toMatch(/^arn:aws:ecs:us-east-1:000000000000:task\/cronlock-local\/[0-9a-f]+$/);
     expect(summary.cronStarted).toBe(true);
     expect(summary.cronExitCode).toBe(0);

@@ -39,7 +39,9 @@ describe('local workflow', () => {
     const token = summary['fencingToken'];
     expect(lines).toHaveLength(1);
     const [printed, timeoutText] = lines[0]?.line.split(' timeout=') ?? [];
-    expect(printed).toBe(`job=cron token=${String(token)} owner=${result.executionArn} until=${String(summary['lockUntil'])}`);
+    const lease = (result.output as { lease: { lockUntil: string } }).lease;
+    expect(printed).toBe(`job=cron token=${String(token)} owner=${result.executionArn} until=${lease.lockUntil}`);
+    expect(Date.parse(lease.lockUntil) - Date.parse(String(summary['lockedAt']))).toBe(1800 * 1000);
     // 1800 s of hold, less the time between the UPDATE and its read-back (rounded down to whole
     // seconds), less 30 s stop grace and 30 s margin.
     expect(Number(timeoutText)).toBeLessThanOrEqual(1739);
