@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -62,7 +62,8 @@ export async function measureAcquireLatency(databaseUrl: string, attempts: numbe
     }
 
     progress(`acquire latency: four-call shell script x ${attempts}`);
-    const script = await writeScript();
+    const scriptDirectory = await mkdtemp(join(tmpdir(), 'cronlock-bench-'));
+    const script = await writeScript(scriptDirectory);
     const { socketPath, database } = parseDatabaseUrl(databaseUrl);
     if (socketPath === undefined || database === undefined) {
       throw new Error('the four-call script needs a Unix socket URL, as the throwaway MariaDB gives');
@@ -75,6 +76,7 @@ export async function measureAcquireLatency(databaseUrl: string, attempts: numbe
       }
     }
 
+    await rm(scriptDirectory, { recursive: true, force: true });
     return {
       cronlock: summarizeLatencies(cronlock),
       bareUpdate: summarizeLatencies(bareUpdate),
@@ -89,8 +91,8 @@ function lockName(index: number): string {
   return `latency-${String(index).padStart(5, '0')}`;
 }
 
-async function writeScript(): Promise<string> {
-  const path = join(await mkdtemp(join(tmpdir(), 'cronlock-bench-')), 'four-call-acquire.sh');
+async function writeScript(directory: string): Promise<string> {
+  const path = join(directory, 'four-call-acquire.sh');
   await writeFile(path, FOUR_CALL_SCRIPT);
   await chmod(path, 0o755);
   return path;

@@ -28,7 +28,7 @@ export interface WorkflowCostResult {
   readonly monthlyCostWithoutFreeTierUsd: number;
 }
 
-/** Counts statements, to tell how many SQL statements one run sends. */
+/** Counts the statements of one run over a shared connection pool. */
 class CountingExecutor implements SqlExecutor {
   count = 0;
   readonly #inner: SqlExecutor;
@@ -43,7 +43,7 @@ class CountingExecutor implements SqlExecutor {
   }
 
   close(): Promise<void> {
-    return this.#inner.close();
+    return Promise.resolve();
   }
 }
 
@@ -52,20 +52,21 @@ class CountingExecutor implements SqlExecutor {
  * state transitions (states entered, as Step Functions bills them) and SQL statements.
  */
 export async function measureWorkflowCost(databaseUrl: string): Promise<WorkflowCostResult> {
-  const executor = new CountingExecutor(createMysqlExecutor(databaseUrl));
+  const pool = createMysqlExecutor(databaseUrl);
   try {
     const config = localRuntimeConfig();
     const ecs = new LocalEcs({ taskCommand: 'sleep 1', stopGraceSeconds: 1 });
     const logger = createLogger('SILENT');
+    // Each run counts on its own executor: the ran and skipped runs overlap in time.
     const run = async (): Promise<{ result: LocalRunResult; statements: number }> => {
-      const before = executor.count;
+      const executor = new CountingExecutor(pool);
       const result = await runLocalExecution({ executor, config, ecs, logger, input: { job: 'cron' } });
-      return { result, statements: executor.count - before };
+      return { result, statements: executor.count };
     };
 
     // A first run creates the table and row, as the first run after a deploy does.
     await run();
-    await executor.execute(`UPDATE ${config.table} SET lock_until = NULL WHERE lock_name = 'cron'`);
+    await pool.execute(`UPDATE ${config.table} SET lock_until = NULL WHERE lock_name = 'cron'`);
 
     const [ran, skipped] = await Promise.all([run(), new Promise((resolve) => setTimeout(resolve, 300)).then(run)]);
     const ranPath = toPathCost('ran', ran);
@@ -79,7 +80,7 @@ export async function measureWorkflowCost(databaseUrl: string): Promise<Workflow
       monthlyCostWithoutFreeTierUsd: (transitionsPerMonth / 1000) * PRICE_PER_THOUSAND_TRANSITIONS_USD,
     };
   } finally {
-    await executor.close();
+    await pool.close();
   }
 }
 

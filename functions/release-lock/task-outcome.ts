@@ -93,6 +93,15 @@ function timedOut(description: TaskDescription | null, cronContainer: string): T
   };
 }
 
+/** Describes the exits of the containers other than the cron's, as a sentence, or '' when there are none. */
+function describeOtherExits(description: TaskDescription, cronContainer: string): string {
+  const others = description.containers.filter((container) => container.name !== cronContainer);
+  if (others.length === 0) {
+    return '';
+  }
+  return ` Other containers: ${others.map((container) => `${container.name} exited ${container.exitCode ?? 'without an exit code'}`).join(', ')}.`;
+}
+
 function fromDescription(description: TaskDescription, cronContainer: string, taskError: CaughtError | null): TaskOutcome {
   const cron = description.containers.find((container) => container.name === cronContainer);
   const failedOthers = description.containers.filter((container) => container.name !== cronContainer && container.exitCode !== 0);
@@ -117,7 +126,7 @@ function fromDescription(description: TaskDescription, cronContainer: string, ta
       cronStarted: started,
       message: cron === undefined
         ? `The task has no container named "${cronContainer}"; check the container name setting. ${exits}${stop}.`
-        : `The cron container "${cronContainer}" stopped without an exit code${stop}. ${exits}.`,
+        : `The cron container "${cronContainer}" stopped without an exit code${stop}.${describeOtherExits(description, cronContainer)}`,
     };
   }
   const caught = taskError ? ` Step Functions reported ${taskError.Error}.` : '';

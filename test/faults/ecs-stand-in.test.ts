@@ -1,7 +1,7 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { LocalEcs, type RunTaskRequest, type TaskOutputLine } from '../../local/ecs-stand-in.ts';
 import { waitFor } from './fault-world.ts';
 
@@ -118,7 +118,9 @@ describe('LocalEcs', () => {
   });
 
   it('C9: sidecar exit fails the task, cron exit kept', async () => {
-    const ready = join(mkdtempSync(join(tmpdir(), 'cronlock-sidecar-')), 'ready');
+    const directory = mkdtempSync(join(tmpdir(), 'cronlock-sidecar-'));
+    onTestFinished(() => rmSync(directory, { recursive: true, force: true }));
+    const ready = join(directory, 'ready');
     // The cron waits until the sidecar has set its SIGTERM trap, so the sidecar's exit code is its own.
     const { ecs } = createEcs('while [ ! -e "$SIDECAR_READY" ]; do sleep 0.02; done; echo done', {
       sidecars: [{ name: 'log-router', command: `trap 'exit 137' TERM; touch "$SIDECAR_READY"; while :; do sleep 0.05; done` }],
