@@ -1,5 +1,5 @@
 import { InvalidInputError, LockStoreError } from '../errors.ts';
-import type { SqlExecutor, SqlRow } from '../store/sql-executor.ts';
+import { executeInOrder, type SqlExecutor, type SqlRow } from '../store/sql-executor.ts';
 import { databaseIsoOrNull, parseDatabaseDatetime } from './database-time.ts';
 import {
   LOCK_NAME_MAX_LENGTH,
@@ -94,12 +94,13 @@ export class LeaseStore {
       throw new InvalidInputError('holdSeconds', `${request.holdSeconds} is not a positive whole number of seconds`);
     }
 
-    await this.#executor.execute(acquireSql(this.table), {
-      lockName: request.lockName,
-      owner: request.owner,
-      holdSeconds: request.holdSeconds,
-    });
-    const lease = await this.read(request.lockName, request.owner);
+    // Two statements, in one round trip where the executor can batch them.
+    const [, readBack] = await executeInOrder(this.#executor, [
+      { sql: acquireSql(this.table), parameters: { lockName: request.lockName, owner: request.owner, holdSeconds: request.holdSeconds } },
+      { sql: readLeaseSql(this.table), parameters: { lockName: request.lockName, owner: request.owner } },
+    ]);
+    const [row] = readBack?.rows ?? [];
+    const lease = row === undefined ? null : toLeaseRow(row);
     if (lease === null) {
       throw new LockStoreError(`Lock row "${request.lockName}" is missing from table ${this.table}; InsertLockRow must run before AcquireLock`);
     }

@@ -2,7 +2,7 @@ import type mysql from 'mysql2/promise';
 import type { Pool, Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { ConfigurationError, LockStoreError, LockStoreUnavailableError } from '../errors.ts';
 import { LOCK_STORE_BACKEND_VARIABLE } from './lock-store-backend.ts';
-import type { SqlExecutor, SqlParameters, SqlResult, SqlRow, SqlValue } from './sql-executor.ts';
+import type { SqlExecutor, SqlParameters, SqlResult, SqlRow, SqlStatement, SqlValue } from './sql-executor.ts';
 
 /** mysql2 and server error codes that mean the connection, not the statement, failed. */
 const CONNECTION_ERROR_CODES = new Set([
@@ -40,21 +40,45 @@ export class MysqlExecutor implements SqlExecutor {
   }
 
   async execute(sql: string, parameters: SqlParameters = {}): Promise<SqlResult> {
+    return toSqlResult(await this.#query(sql, parameters));
+  }
+
+  /**
+   * Sends the statements as one multi-statement query, one round trip. Their named parameters
+   * share one namespace, so a name used twice must carry the same value. mysql2 escapes every
+   * value on the client; statements are never built from values.
+   */
+  async executeBatch(statements: readonly SqlStatement[]): Promise<SqlResult[]> {
+    if (statements.length < 2) {
+      return Promise.all(statements.map((statement) => this.execute(statement.sql, statement.parameters)));
+    }
+    const parameters: Record<string, SqlValue> = {};
+    for (const statement of statements) {
+      for (const [name, value] of Object.entries(statement.parameters)) {
+        if (Object.hasOwn(parameters, name) && parameters[name] !== value) {
+          throw new LockStoreError(`Batched statements give parameter :${name} two values; run them one by one`);
+        }
+        parameters[name] = value;
+      }
+    }
+    const results = await this.#query(statements.map((statement) => statement.sql).join(';\n'), parameters);
+    if (!Array.isArray(results) || results.length !== statements.length) {
+      throw new LockStoreError(`A batch of ${statements.length} statements returned ${Array.isArray(results) ? results.length : 1} results`);
+    }
+    return results.map((result) => toSqlResult(result));
+  }
+
+  async #query(sql: string, parameters: SqlParameters): Promise<unknown> {
     if (this.#closed && this.#queryable === undefined) {
       throw new LockStoreError('SQL statement failed: the MySQL executor is closed');
     }
     const queryable = await (this.#queryable ??= this.#open());
-    let result: unknown;
     try {
-      [result] = await queryable.query({ sql, values: parameters, namedPlaceholders: true });
+      const [result] = await queryable.query({ sql, values: parameters, namedPlaceholders: true });
+      return result;
     } catch (error) {
       throw classifyMysqlError(error);
     }
-
-    if (Array.isArray(result)) {
-      return { rows: (result as RowDataPacket[]).map(toSqlRow), updateCount: 0 };
-    }
-    return { rows: [], updateCount: (result as ResultSetHeader).affectedRows };
   }
 
   async close(): Promise<void> {
@@ -65,6 +89,13 @@ export class MysqlExecutor implements SqlExecutor {
   }
 }
 
+function toSqlResult(result: unknown): SqlResult {
+  if (Array.isArray(result)) {
+    return { rows: (result as RowDataPacket[]).map(toSqlRow), updateCount: 0 };
+  }
+  return { rows: [], updateCount: (result as ResultSetHeader).affectedRows };
+}
+
 /** Connection options that make every backend return the same plain values. */
 const CONNECTION_OPTIONS = {
   // DATETIME(6) as text: no conversion through the process time zone, no loss of microseconds.
@@ -72,6 +103,8 @@ const CONNECTION_OPTIONS = {
   supportBigNumbers: true,
   bigNumberStrings: false,
   namedPlaceholders: true,
+  // For executeBatch: the acquire's UPDATE and its read-back in one round trip.
+  multipleStatements: true,
   timezone: 'Z',
 } as const;
 

@@ -20,8 +20,30 @@ export interface SqlResult {
   readonly updateCount: number;
 }
 
+export interface SqlStatement {
+  readonly sql: string;
+  readonly parameters: SqlParameters;
+}
+
 export interface SqlExecutor {
   /** Runs one statement. Throws LockStoreUnavailableError for transient faults, LockStoreError otherwise. */
   execute(sql: string, parameters?: SqlParameters): Promise<SqlResult>;
+  /**
+   * Runs statements in order in one round trip, where the backend can; optional. Each statement
+   * still runs on its own, so each sees the database clock of its own start.
+   */
+  executeBatch?(statements: readonly SqlStatement[]): Promise<SqlResult[]>;
   close(): Promise<void>;
+}
+
+/** Runs statements in order: in one round trip when the executor offers it, else one by one. */
+export async function executeInOrder(executor: SqlExecutor, statements: readonly SqlStatement[]): Promise<SqlResult[]> {
+  if (executor.executeBatch !== undefined) {
+    return executor.executeBatch(statements);
+  }
+  const results: SqlResult[] = [];
+  for (const statement of statements) {
+    results.push(await executor.execute(statement.sql, statement.parameters));
+  }
+  return results;
 }
