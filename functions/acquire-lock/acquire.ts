@@ -43,16 +43,7 @@ export async function acquireLease(settings: SettingsState, store: LeaseStore, l
     logger.warn('Lease held but too little of it is left to run the cron', leaseKeys(settings, lease));
   }
   const running = acquired && runTimeoutSeconds !== null;
-  const leaseState: LeaseState = {
-    acquired: running,
-    holder: lease.owner,
-    fencingToken: lease.fencingToken,
-    lockedAt: lease.lockedAt,
-    lockUntil: lease.lockUntil,
-    releasedAt: lease.releasedAt,
-    databaseTime: lease.databaseTime,
-    runTimeoutSeconds: running ? runTimeoutSeconds : null,
-  };
+  const leaseState = toLeaseState(lease, running ? runTimeoutSeconds : null);
 
   if (running) {
     logger.info('Lease acquired', { ...leaseKeys(settings, lease), runTimeoutSeconds });
@@ -62,22 +53,27 @@ export async function acquireLease(settings: SettingsState, store: LeaseStore, l
   return { settings, lease: leaseState, summary: describeAcquire(settings, leaseState), runningTask: null };
 }
 
-async function skipForRunningTask(settings: SettingsState, store: LeaseStore, logger: Logger, running: readonly JobTask[]): Promise<AcquireOutput> {
-  const lease = await store.read(settings.job, settings.owner);
-  if (lease === null) {
-    throw new LockStoreError(`Lock row "${settings.job}" is missing from table ${store.table}; InsertLockRow must run before AcquireLock`);
-  }
-  const runningTask = describeRunningTask(running, lease);
-  const leaseState: LeaseState = {
-    acquired: false,
+/** The lease as the workflow state carries it; acquired exactly when a run timeout is given. */
+function toLeaseState(lease: LeaseRow, runTimeoutSeconds: number | null): LeaseState {
+  return {
+    acquired: runTimeoutSeconds !== null,
     holder: lease.owner,
     fencingToken: lease.fencingToken,
     lockedAt: lease.lockedAt,
     lockUntil: lease.lockUntil,
     releasedAt: lease.releasedAt,
     databaseTime: lease.databaseTime,
-    runTimeoutSeconds: null,
+    runTimeoutSeconds,
   };
+}
+
+async function skipForRunningTask(settings: SettingsState, store: LeaseStore, logger: Logger, running: readonly JobTask[]): Promise<AcquireOutput> {
+  const lease = await store.read(settings.job, settings.owner);
+  if (lease === null) {
+    throw new LockStoreError(`Lock row "${settings.job}" is missing from table ${store.table}; InsertLockRow must run before AcquireLock`);
+  }
+  const runningTask = describeRunningTask(running, lease);
+  const leaseState = toLeaseState(lease, null);
   const taskKeys = {
     ...leaseKeys(settings, lease),
     taskArn: runningTask.taskArn,
