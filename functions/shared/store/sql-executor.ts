@@ -29,8 +29,9 @@ export interface SqlExecutor {
   /** Runs one statement. Throws LockStoreUnavailableError for transient faults, LockStoreError otherwise. */
   execute(sql: string, parameters?: SqlParameters): Promise<SqlResult>;
   /**
-   * Runs statements in order in one round trip, where the backend can; optional. Each statement
-   * still runs on its own, so each sees the database clock of its own start.
+   * Runs statements in order in one round trip, where the backend can; optional. MariaDB may give
+   * all statements of one batch the same UTC_TIMESTAMP(6), so no statement may rely on time
+   * passing between them.
    */
   executeBatch?(statements: readonly SqlStatement[]): Promise<SqlResult[]>;
   close(): Promise<void>;
