@@ -53,7 +53,7 @@ export async function countInvoices(executor: SqlExecutor): Promise<InvoiceCount
   };
 }
 
-/** The shell command that runs the demo cron on this Node.js. */
+/** Returns the shell command that runs the demo cron on this Node.js. */
 export function demoCronCommand(): string {
   return [process.execPath, DEMO_CRON_PATH].map(shellQuote).join(' ');
 }

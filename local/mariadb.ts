@@ -8,11 +8,11 @@ import mysql from 'mysql2/promise';
 
 const execFileAsync = promisify(execFile);
 
-/** Where Debian's mariadb-server package installs the two programs. */
+/** Paths at which Debian's mariadb-server package installs the two programs. */
 const SERVER_CANDIDATES = ['/usr/sbin/mariadbd', '/usr/bin/mariadbd', '/usr/local/bin/mariadbd', '/usr/sbin/mysqld'];
 const INSTALL_DB_CANDIDATES = ['/usr/bin/mariadb-install-db', '/usr/local/bin/mariadb-install-db', '/usr/bin/mysql_install_db'];
 
-/** Longest wait for the server to accept connections. It usually takes about a second. */
+/** Maximum wait for the server to accept connections. It usually takes about a second. */
 const STARTUP_TIMEOUT_MILLISECONDS = 30_000;
 
 export const MARIADB_MISSING_MESSAGE =

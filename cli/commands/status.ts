@@ -92,7 +92,7 @@ const STATE_TEXT: Readonly<Record<LockStatus['state'], string>> = {
   'no-row': 'no row yet',
 };
 
-/** The holder's execution name, or for an expired lease its last owner in brackets. */
+/** Returns the holder's execution name, or for an expired lease its last owner in brackets. */
 function holderColumn(lock: LockStatus): string {
   if (lock.holder !== null) {
     return shortArn(lock.holder);

@@ -53,7 +53,7 @@ export async function acquireLease(settings: SettingsState, store: LeaseStore, l
   return { settings, lease: leaseState, summary: describeAcquire(settings, leaseState), runningTask: null };
 }
 
-/** The lease as the workflow state carries it; acquired exactly when a run timeout is given. */
+/** Builds the lease as the workflow state carries it: acquired exactly when a run timeout is given. */
 function toLeaseState(lease: LeaseRow, runTimeoutSeconds: number | null): LeaseState {
   return {
     acquired: runTimeoutSeconds !== null,
@@ -102,7 +102,7 @@ async function skipForRunningTask(settings: SettingsState, store: LeaseStore, lo
 }
 
 /**
- * The RunCron timeout in whole seconds: the lease left at the database time of the read-back,
+ * Computes the RunCron timeout in whole seconds: the lease left at the database time of the read-back,
  * minus the container stop grace and a margin, so that the task is stopped and the lock
  * released before the lease ends. Null when nothing is left for the cron.
  */

@@ -262,7 +262,7 @@ function describeRelease(release: ReleaseResult): string {
  * the release time and lockedAt + minHoldSeconds, capped at the acquired lease end. The release
  * time is not read back (it would cost a statement), so after a release this reports the end of
  * the minimum hold: the lock is free from then, or at once if that time has passed. A lost lease
- * keeps the acquired end, which is the most this execution knows of.
+ * keeps the acquired end, the last end this execution read.
  */
 export function lockUntilAfterRelease(lease: LeaseState, release: ReleaseResult, minHoldSeconds: number): string | null {
   if (release.status === 'lost' || lease.lockedAt === null || lease.lockUntil === null) {

@@ -7,7 +7,7 @@ import bundledJobs from '../../config/jobs.json' with { type: 'json' };
 /** Defaults of the lease, used when neither the job nor the execution input sets them. */
 export const DEFAULT_HOLD_SECONDS = 1800;
 export const DEFAULT_MIN_HOLD_SECONDS = 240;
-/** Longest lease an execution may ask for: one day. */
+/** Maximum lease an execution may request: one day. */
 export const MAX_HOLD_SECONDS = 86_400;
 
 /** ECS `stopTimeout` default: the time between SIGTERM and SIGKILL when a task is stopped. */
@@ -70,7 +70,7 @@ export const DEFAULT_CONTAINER_NAME = 'whmcs';
 export const DEFAULT_CAPACITY_PROVIDER = 'FARGATE';
 export const DEFAULT_ASSIGN_PUBLIC_IP = 'DISABLED';
 
-/** How the workflow's RunCron state starts the task; every field is deploy configuration. */
+/** The settings with which the workflow's RunCron state starts the task, all from deploy configuration. */
 export interface TaskSettings {
   readonly cluster: string;
   readonly taskDefinition: string;

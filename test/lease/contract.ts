@@ -55,7 +55,7 @@ class RecordingExecutor implements SqlExecutor {
 }
 
 /**
- * The lease rules, run unchanged against every lock store backend. Times follow the field
+ * Defines the lease rules' tests, run unchanged against every lock store backend. Times follow the field
  * reports: the database clock is set for each step, the caller's clock never decides.
  */
 export function describeLeaseContract(backendName: string, createHarness: () => Promise<LeaseHarness>): void {

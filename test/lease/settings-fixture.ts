@@ -1,6 +1,6 @@
 import type { SettingsState } from '../../functions/shared/workflow-state.ts';
 
-/** The workflow settings of an execution of the `cron` job with the default holds. */
+/** Returns the workflow settings of an execution of the `cron` job with the default holds. */
 export function settingsFor(owner: string, overrides: Partial<SettingsState> = {}): SettingsState {
   return {
     job: 'cron',

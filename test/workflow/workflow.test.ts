@@ -42,8 +42,8 @@ describe('local workflow', () => {
     const lease = (result.output as { lease: { lockUntil: string } }).lease;
     expect(printed).toBe(`job=cron token=${String(token)} owner=${result.executionArn} until=${lease.lockUntil}`);
     expect(Date.parse(lease.lockUntil) - Date.parse(String(summary['lockedAt']))).toBe(1800 * 1000);
-    // 1800 s of hold, less the time between the UPDATE and its read-back (rounded down to whole
-    // seconds; none when both run in one multi-statement query), less 30 s grace and 30 s margin.
+    // 1800 s of hold, less 30 s grace and 30 s margin, less the time between the UPDATE and its
+    // read-back rounded down to whole seconds. That time is 0 when both run in one query.
     expect(Number(timeoutText)).toBeLessThanOrEqual(1740);
     expect(Number(timeoutText)).toBeGreaterThan(1700);
     const row = await harness.store.read('cron');
