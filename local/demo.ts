@@ -113,9 +113,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     print(`   Execution ${result.executionName} (${start.label}), input ${JSON.stringify(start.input)}`);
     print(`   states: ${enteredStates(result.events).join(' > ')}`);
     print(`   status: ${result.status}`);
-    const summary = (result.output as { summary?: { outcome: string; message: string } } | null)?.summary;
+    const summary = (result.output as { summary?: Record<string, unknown> & { outcome: string; message: string } } | null)?.summary;
     if (summary) {
       print(`   outcome: ${summary.outcome}. ${summary.message}`);
+      const { outcome, holder, fencingToken, lockUntil, cronExitCode, releaseStatus } = summary;
+      print(`   output summary: ${JSON.stringify({ outcome, holder, fencingToken, lockUntil, cronExitCode, releaseStatus })}`);
     } else {
       print(`   error: ${result.error ?? 'none'}: ${result.cause ?? ''}`);
     }
