@@ -1,11 +1,9 @@
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENVIRONMENT_VARIABLES } from '../../functions/shared/config.ts';
 import { createMysqlExecutor } from '../../functions/shared/store/mysql-executor.ts';
 import { createTestDatabase } from '../database.ts';
 import { extractBundle, functionEnvironment, invokeBundle, readBundle } from './bundle-runner.ts';
-import { copyService, packageDirectory, readJson, runServerlessPackage, type ServiceCopy } from './package-service.ts';
+import { packageService, removeService, type ServiceCopy } from './package-service.ts';
 import type { Template } from './template.ts';
 
 /**
@@ -36,19 +34,12 @@ let service: ServiceCopy;
 let template: Template;
 
 beforeAll(async () => {
-  service = await copyService(STAGE, { stageSettings: 'stage-settings-mysql.yml', jobs: 'jobs.json' });
-  const result = await runServerlessPackage(service);
-  if (result.exitCode !== 0) {
-    throw new Error(`serverless package failed with exit code ${result.exitCode}:\n${result.output}`);
-  }
-  template = (await readJson(join(packageDirectory(service), 'cloudformation-template-update-stack.json'))) as Template;
+  const packaged = await packageService(STAGE, { stageSettings: 'stage-settings-mysql.yml', jobs: 'jobs.json' });
+  service = packaged.service;
+  template = packaged.template as Template;
 }, 180_000);
 
-afterAll(async () => {
-  if (service !== undefined) {
-    await rm(service.directory, { recursive: true, force: true });
-  }
-});
+afterAll(() => removeService(service));
 
 describe('MySQL URL stage', () => {
   it('bundles mysql2 only where the lock table is reached', async () => {

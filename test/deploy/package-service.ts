@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readFile, symlink } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,4 +103,30 @@ export async function readJson(path: string): Promise<unknown> {
 
 export function packageDirectory(service: ServiceCopy): string {
   return join(service.directory, '.serverless');
+}
+
+export interface PackagedService {
+  readonly service: ServiceCopy;
+  readonly result: PackageResult;
+  /** The compiled CloudFormation template, as `serverless package` wrote it. */
+  readonly template: unknown;
+}
+
+/** Copies the service with the given fixtures and packages it; throws with the output when packaging fails. */
+export async function packageService(stage: string, fixtures: { stageSettings: string; jobs: string }): Promise<PackagedService> {
+  const service = await copyService(stage, fixtures);
+  const result = await runServerlessPackage(service);
+  if (result.exitCode !== 0) {
+    await removeService(service);
+    throw new Error(`serverless package failed with exit code ${result.exitCode}:\n${result.output}`);
+  }
+  const template = await readJson(join(packageDirectory(service), 'cloudformation-template-update-stack.json'));
+  return { service, result, template };
+}
+
+/** Removes a service copy and its package. */
+export async function removeService(service: ServiceCopy | undefined): Promise<void> {
+  if (service !== undefined) {
+    await rm(service.directory, { recursive: true, force: true });
+  }
 }

@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { ENVIRONMENT_VARIABLES } from '../../functions/shared/config.ts';
 import { extractBundle, functionEnvironment, invokeBundle, readBundle } from './bundle-runner.ts';
-import { PROJECT_DIRECTORY, copyService, packageDirectory, readJson, runServerlessPackage, type PackageResult, type ServiceCopy } from './package-service.ts';
+import { PROJECT_DIRECTORY, packageDirectory, packageService, removeService, type PackageResult, type ServiceCopy } from './package-service.ts';
 import {
   actionPatternCovers,
   actionsOf,
@@ -90,19 +90,13 @@ let result: PackageResult;
 let template: Template;
 
 beforeAll(async () => {
-  service = await copyService(STAGE, { stageSettings: 'stage-settings.yml', jobs: 'jobs.json' });
-  result = await runServerlessPackage(service);
-  if (result.exitCode !== 0) {
-    throw new Error(`serverless package failed with exit code ${result.exitCode}:\n${result.output}`);
-  }
-  template = (await readJson(join(packageDirectory(service), 'cloudformation-template-update-stack.json'))) as Template;
+  const packaged = await packageService(STAGE, { stageSettings: 'stage-settings.yml', jobs: 'jobs.json' });
+  service = packaged.service;
+  result = packaged.result;
+  template = packaged.template as Template;
 }, 180_000);
 
-afterAll(async () => {
-  if (service !== undefined) {
-    await rm(service.directory, { recursive: true, force: true });
-  }
-});
+afterAll(() => removeService(service));
 
 function getAtt(logicalId: string) {
   return { 'Fn::GetAtt': [logicalId, 'Arn'] };

@@ -3,7 +3,7 @@ import type { LeaseRow } from '../../functions/shared/lease/lease-store.ts';
 import type { LocalRunResult } from '../../local/runner.ts';
 import { readDocumentedTable, renderTable, writeDocumentedTable, WRITE_VARIABLE, type FailureModeRow } from './failure-modes-table.ts';
 import { createFaultWorld, DATABASE_STEPS, injectFaults, waitFor, type FaultPlan, type FaultWorld, type FaultWorldOptions } from './fault-world.ts';
-import { lockStoreRetries } from '../workflow/harness.ts';
+import { lockStoreRetries, summaryOf } from '../workflow/harness.ts';
 
 /**
  * Injects one fault per test into a local run of the real definition, against MariaDB and the
@@ -75,10 +75,6 @@ function retriesOf(result: LocalRunResult, stateName: string): number {
 
 function failuresOf(result: LocalRunResult, stateName: string): (string | undefined)[] {
   return result.events.filter((event) => event.type === 'StateFailed' && event.state?.name === stateName).map((event) => event.Error);
-}
-
-function summaryOf(result: LocalRunResult): Record<string, unknown> {
-  return (result.output as { summary: Record<string, unknown> }).summary;
 }
 
 const SCENARIOS: readonly Scenario[] = [
