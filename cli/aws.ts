@@ -21,7 +21,7 @@ export function regionOfArn(arn: string | undefined): string | null {
 /**
  * Picks the region: --region, then the region of the ARN the command works on, then AWS_REGION
  * and AWS_DEFAULT_REGION. Null leaves it to the SDK, which reads the profile's region from
- * ~/.aws/config; if that has none either, the SDK call fails and describeAwsError names what to set.
+ * ~/.aws/config. If that has none either, the SDK call fails and describeAwsError names what to set.
  */
 export function resolveRegion(option: string | undefined, arn: string | undefined, environment: Environment = process.env): string | null {
   return option?.trim() || regionOfArn(arn) || environment['AWS_REGION']?.trim() || environment['AWS_DEFAULT_REGION']?.trim() || null;

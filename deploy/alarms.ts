@@ -59,7 +59,7 @@ export function topicResources(context: AlarmContext): Record<string, unknown> {
 }
 
 /**
- * One alarm per enabled job on the CronSucceeded metric, which the release steps publish as 1
+ * Builds one alarm per enabled job on the CronSucceeded metric, which the release steps publish as 1
  * when the cron ran and exited 0 and as 0 otherwise, with the dimensions `service` and `job`.
  * Each period without a success breaches, including a period with no data at all. The alarm goes
  * off when every period of the window breached, which is when no run succeeded for

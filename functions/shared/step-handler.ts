@@ -17,8 +17,8 @@ export interface StepResources {
 }
 
 /**
- * What every step needs from outside; tests and the local runner pass their own. `resources` is
- * called on each invocation and creates them on first use, so that a setting error surfaces as the
+ * The outside dependencies of every step. Tests and the local runner pass their own. `resources`
+ * is called on each invocation and creates them on first use. So a setting error surfaces as the
  * step's error (ConfigurationError) instead of a failed cold start.
  */
 export interface StepDependencies {

@@ -181,7 +181,7 @@ export function describeLeaseContract(backendName: string, createHarness: () => 
       for (const { sql, parameters } of recorder.statements) {
         expect(sql).not.toMatch(/\bNOW\(|CURRENT_TIMESTAMP|SYSDATE|LOCALTIME|UNIX_TIMESTAMP/i);
         for (const value of Object.values(parameters)) {
-          expect(typeof value === 'string' && /\d{4}-\d{2}-\d{2}/.test(value), `parameter ${String(value)} in ${sql}`).toBe(false);
+          expect(String(value), `parameter in ${sql}`).not.toMatch(/\d{4}-\d{2}-\d{2}/);
         }
       }
     });
